@@ -1,0 +1,1 @@
+"""Framework adapters, installed as ``pnag_sampler.adapters`` (never as a top-level ``adapters``)."""

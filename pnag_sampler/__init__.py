@@ -1,0 +1,7 @@
+"""pnag-sampler: Progressive Neural Architecture Generation (PNAG) as a drop-in sampler."""
+
+from pnag_sampler.generator import PNAG, Generation
+from pnag_sampler.spaces import get_space
+
+__all__ = ["PNAG", "Generation", "get_space"]
+__version__ = "0.1.0"

@@ -1,0 +1,158 @@
+"""The ``pnag`` command line: train, generate, demo.
+
+Every command takes ``--seed`` where randomness enters and ``--json`` where a machine reads the
+result; long work shows progress bars on stderr, so stdout stays clean for JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from pnag_sampler.demo import add_demo_parser
+from pnag_sampler.errors import PNAGError
+from pnag_sampler.generator import PNAG
+from pnag_sampler.metrics import generation_quality
+from pnag_sampler.pretraining import TrainingSet, train_on_benchmark, training_set_of
+from pnag_sampler.spaces import SPACE_NAMES, get_space
+
+
+def _target(text: str) -> float | None:
+    """``top`` -> 1.0, ``none`` -> unconditional, a number -> that quantile."""
+    if text == "top":
+        return 1.0
+    if text == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--target is 'top', 'none' or a quantile in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"--target quantile must be in [0, 1], got {value}")
+    return value
+
+
+def _load_model(space: str, weights: str | None) -> PNAG:
+    return PNAG.load(weights, space=get_space(space).name) if weights else PNAG.pretrained(space)
+
+
+def cmd_train(args: argparse.Namespace) -> dict:
+    tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
+    training_set = TrainingSet(args.space, tasks, args.fraction, args.seed)
+    model, report = train_on_benchmark(
+        training_set,
+        autoencoder_epochs=args.stage1_epochs,
+        transformer_epochs=args.stage2_epochs,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    model.save(args.out)
+    return {
+        "out": str(args.out),
+        "space": args.space,
+        "tasks": model.metadata["training_set"]["tasks"],
+        "trained_architectures": model.metadata["trained_architectures"],
+        "stage1_seconds": report.stage1_seconds,
+        "stage2_seconds": report.stage2_seconds,
+        "final_stage1_loss": report.stage1_history["total"][-1],
+        "final_stage2_loss": report.stage2_history["token_loss"][-1],
+    }
+
+
+def cmd_generate(args: argparse.Namespace) -> dict:
+    model = _load_model(args.space, args.weights)
+    generation = model.generate(
+        args.n, performance=args.target, cfg_scale=args.cfg_scale,
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,
+    )
+    space = model.space
+    strings = [space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
+    training_set = training_set_of(model)
+    training_strings = training_set.load()[2] if training_set is not None else []
+    quality = generation_quality(strings, training_strings)
+    sub_validity = [float(np.mean([p is None for p in scale])) for scale in generation.sub_problems]
+    return {
+        "space": space.name,
+        "n": args.n,
+        "seed": args.seed,
+        "target": args.target,
+        "architectures": [s for s in strings if s is not None],
+        "invalid": [p for p in generation.problems if p is not None],
+        **quality.as_percentages(),
+        "sub_architecture_validity": dict(zip((str(n) for n in model.autoencoder.scales), sub_validity)),
+        "seconds_per_arch": generation.seconds / args.n,
+        "seconds": generation.seconds,
+        "novelty_reference": "training set" if training_set is not None else "none recorded",
+    }
+
+
+def _print_human(command: str, result: dict) -> None:
+    if command == "generate":
+        for text in result["architectures"]:
+            print(text)
+        print(
+            f"# {result['n']} generated: validity {result['validity']:.2f}%, uniqueness {result['uniqueness']:.2f}%, "
+            f"novelty {result['novelty']:.2f}%, {result['seconds_per_arch'] * 1e3:.3f} ms per architecture",
+            file=sys.stderr,
+        )
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pnag", description="Progressive Neural Architecture Generation")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train every stage on a benchmark's architectures and scores")
+    train.add_argument("--space", required=True, choices=SPACE_NAMES)
+    train.add_argument("--out", required=True, help="checkpoint folder to write (atomically)")
+    train.add_argument("--tasks", default="", help="comma-separated tasks whose scores are used (default: all)")
+    train.add_argument("--fraction", type=float, default=1.0, help="share of the table's architectures to train on")
+    train.add_argument("--stage1-epochs", type=int, default=40)
+    train.add_argument("--stage2-epochs", type=int, default=40)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--json", action="store_true")
+
+    generate = commands.add_parser("generate", help="generate architectures")
+    generate.add_argument("--space", required=True, choices=SPACE_NAMES)
+    generate.add_argument("-n", type=int, default=20)
+    generate.add_argument("--weights", help="checkpoint folder (default: the shipped weights)")
+    generate.add_argument("--target", type=_target, default=None, help="'top', 'none' or a performance quantile")
+    generate.add_argument("--cfg-scale", type=float, default=1.0)
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--top-k", type=int)
+    generate.add_argument("--top-p", type=float)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--json", action="store_true")
+
+    add_demo_parser(commands)
+    return parser
+
+
+COMMANDS = {"train": cmd_train, "generate": cmd_generate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return args.handler(args)
+        result = COMMANDS[args.command](args)
+    except PNAGError as error:
+        print(f"pnag {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_human(args.command, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

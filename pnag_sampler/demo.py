@@ -1,0 +1,93 @@
+"""``pnag demo``: generated architectures for a task beside their real scores and random ones.
+
+It runs on embedded defaults only: the shipped weights and the vendored benchmark table. The
+shipped weights were trained on every task's validation scores, so this is a demonstration,
+not a benchmark (benchmarks train leave-one-dataset-out weights of their own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from pnag_sampler.data import benchmark_for_task
+from pnag_sampler.generator import PNAG
+from pnag_sampler.spaces import SPACE_NAMES
+
+
+def run_demo(space: str, task: str, n: int, seed: int, cfg_scale: float) -> dict:
+    benchmark = benchmark_for_task(space, task)
+    model = PNAG.pretrained(benchmark.space.name)
+    generation = model.generate(n, performance=1.0, cfg_scale=cfg_scale, seed=seed)
+    test = benchmark.test(task)
+    strings = benchmark.strings()
+
+    def describe(architectures):
+        rows = []
+        for dag in architectures:
+            problem = benchmark.space.problem(dag)
+            if problem is not None:
+                rows.append({"architecture": None, "invalid": problem, "test": None})
+                continue
+            row = benchmark.index(dag)
+            rows.append({"architecture": strings[row], "test": float(test[row])})
+        return rows
+
+    rng = np.random.default_rng(seed)
+    generated = describe(generation.architectures)
+    random = describe(benchmark.space.sample(rng, n))
+
+    def summary(rows):
+        scores = [r["test"] for r in rows if r["test"] is not None]
+        return {"valid": len(scores), "mean_test": float(np.mean(scores)) if scores else None,
+                "max_test": float(np.max(scores)) if scores else None}
+
+    return {
+        "space": benchmark.space.name, "task": task, "n": n, "seed": seed, "cfg_scale": cfg_scale,
+        "best_in_space_test": float(test.max()),
+        "generated": generated, "random": random,
+        "generated_summary": summary(generated), "random_summary": summary(random),
+        "seconds_to_generate": generation.seconds,
+    }
+
+
+def _print_table(result: dict) -> None:
+    print(f"PNAG on {result['space']} / {result['task']}: {result['n']} generated (target: top) vs {result['n']} random")
+    print(f"best test score in the whole space: {result['best_in_space_test']:.4g}\n")
+    width = max(len(r["architecture"] or "invalid") for r in result["generated"] + result["random"])
+    print(f"{'generated':<{width}}  test     | {'random':<{width}}  test")
+    for g, r in zip(result["generated"], result["random"]):
+        cells = []
+        for row in (g, r):
+            label = row["architecture"] or f"invalid: {row['invalid']}"[:width]
+            score = f"{row['test']:.4g}" if row["test"] is not None else "-"
+            cells.append(f"{label:<{width}}  {score:<7}")
+        print(" | ".join(cells))
+    for name in ("generated", "random"):
+        s = result[f"{name}_summary"]
+        mean = f"{s['mean_test']:.4g}" if s["mean_test"] is not None else "-"
+        best = f"{s['max_test']:.4g}" if s["max_test"] is not None else "-"
+        print(f"{name:>9}: {s['valid']}/{result['n']} valid, mean test {mean}, max test {best}")
+    print(f"generation took {result['seconds_to_generate'] * 1e3:.1f} ms")
+
+
+def _handle(args: argparse.Namespace) -> int:
+    result = run_demo(args.space, args.task, args.n, args.seed, args.cfg_scale)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_table(result)
+    return 0
+
+
+def add_demo_parser(commands) -> None:
+    demo = commands.add_parser("demo", help="generate for a task and compare with real scores and random architectures")
+    demo.add_argument("--space", default="nb201", choices=SPACE_NAMES)
+    demo.add_argument("--task", default="cifar100")
+    demo.add_argument("-n", type=int, default=10)
+    demo.add_argument("--cfg-scale", type=float, default=2.0)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(handler=_handle)

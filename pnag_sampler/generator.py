@@ -1,0 +1,239 @@
+"""PNAG for one search space: train both stages, generate, save and load.
+
+This is the object the search loop and every adapter use. It knows a space, an architecture
+autoencoder (stage 1) and a conditional scale transformer (stage 2), and nothing about any
+framework.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+
+from pnag_sampler.errors import CheckpointError, InvalidScoreError
+from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderConfig
+from pnag_sampler.model.checkpoint import load_checkpoint, load_state, save_checkpoint
+from pnag_sampler.model.condition import ConditionLayout
+from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
+from pnag_sampler.model.sampling import sample_indices
+from pnag_sampler.model.training import timed, train_autoencoder, train_transformer
+from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
+from pnag_sampler.spaces import get_space
+from pnag_sampler.spaces.base import Dag, SearchSpace
+
+
+def performance_quantiles(scores: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Mean over tasks of each architecture's rank quantile (0 = worst, 1 = best) in that task.
+
+    Quantiles, not raw scores, make tasks with different accuracy ranges comparable, and make
+    ``performance=1.0`` mean "the best there is" on any task.
+    """
+    if not scores:
+        raise ValueError("need the scores of at least one task")
+    quantiles = []
+    for task, values in scores.items():
+        values = np.asarray(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise InvalidScoreError(f"task '{task}': score #{bad[0]} is {values[bad[0]]}; scores must be finite")
+        quantiles.append((rankdata(values) - 1) / max(1, len(values) - 1))
+    return np.mean(quantiles, axis=0)
+
+
+@dataclass
+class Generation:
+    """What one call of :meth:`PNAG.generate` produced, reported without any repair."""
+
+    architectures: list[Dag]
+    #: None where the architecture is valid, else the reason it is not
+    problems: list[str | None]
+    #: sub_architectures[t][i]: the t-th scale (n = 3 + t nodes) of the i-th sample
+    sub_architectures: list[list[Dag]]
+    sub_problems: list[list[str | None]]
+    seconds: float
+
+    @property
+    def valid(self) -> list[bool]:
+        return [problem is None for problem in self.problems]
+
+
+@dataclass
+class TrainingReport:
+    stage1_seconds: float
+    stage2_seconds: float
+    stage1_history: dict[str, list[float]] = field(default_factory=dict)
+    stage2_history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class PNAG:
+    """Progressive neural architecture generator for one search space."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        autoencoder_config: AutoencoderConfig | None = None,
+        transformer_options: Mapping[str, Any] | None = None,
+        condition_layout: ConditionLayout | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ):
+        self.space = space
+        self.autoencoder_config = autoencoder_config or AutoencoderConfig(
+            num_nodes=space.num_nodes, num_node_types=len(space.node_types)
+        )
+        if (self.autoencoder_config.num_nodes, self.autoencoder_config.num_node_types) != (space.num_nodes, len(space.node_types)):
+            raise ValueError(f"autoencoder config does not match space '{space.name}'")
+        self.condition_layout = condition_layout or ConditionLayout()
+        self.autoencoder = ArchitectureAutoencoder(self.autoencoder_config)
+        self.transformer_config = TransformerConfig(
+            scales=self.autoencoder.scales,
+            codebook_size=self.autoencoder_config.resolved_codebook_size,
+            channels=self.autoencoder_config.channels,
+            condition_dim=self.condition_layout.dim,
+            **dict(transformer_options or {}),
+        )
+        self.transformer = ScaleTransformer(self.transformer_config)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.eval()
+
+    def eval(self) -> "PNAG":
+        self.autoencoder.eval()
+        self.transformer.eval()
+        return self
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(
+        self,
+        architectures: Sequence[Dag],
+        performance: np.ndarray | None = None,
+        *,
+        autoencoder_epochs: int = 60,
+        transformer_epochs: int = 60,
+        batch_size: int = 256,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> TrainingReport:
+        """Train stage 1 on ``architectures`` and stage 2 on them with their ``performance``
+        quantiles (None: unconditional, only the null condition is learned)."""
+        for dag in architectures:
+            self.space.require_valid(dag)
+        torch.manual_seed(seed)
+        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        stage1, seconds1 = timed(
+            train_autoencoder, self.autoencoder, ops, adjacency,
+            epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
+        )
+        indices = self.autoencoder.tokenize(ops, adjacency)
+        values = None if performance is None else torch.as_tensor(np.asarray(performance), dtype=torch.float32)
+        if values is not None and (len(values) != len(architectures) or not torch.isfinite(values).all()):
+            raise InvalidScoreError("performance must hold one finite value per architecture")
+        conditions = self.condition_layout.encode({"performance": values[:, None] if values is not None else None}, len(architectures))
+        stage2, seconds2 = timed(
+            train_transformer, self.transformer, self.autoencoder, indices, conditions,
+            epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
+        )
+        self.metadata.update(
+            trained_architectures=len(architectures),
+            autoencoder_epochs=autoencoder_epochs,
+            transformer_epochs=transformer_epochs,
+            seed=seed,
+        )
+        self.eval()
+        return TrainingReport(seconds1, seconds2, stage1, stage2)
+
+    # -- generation -------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        n: int,
+        *,
+        performance: float | None = None,
+        cfg_scale: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> Generation:
+        """Generate ``n`` architectures, optionally for a target performance quantile in [0, 1]."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if performance is not None and not 0.0 <= performance <= 1.0:
+            raise ValueError(f"performance is a quantile in [0, 1], got {performance}")
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        start = time.perf_counter()
+        condition = self.condition_layout.encode({"performance": performance}, n)
+        indices = sample_indices(
+            self.transformer, self.autoencoder.quantizer, condition,
+            cfg_scale=cfg_scale, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
+        )
+        decoded = [tensors_to_dags(self.space.node_types, ops, adj) for ops, adj in self.autoencoder.decode_indices(indices)]
+        seconds = time.perf_counter() - start
+        final = decoded[-1]
+        return Generation(
+            architectures=final,
+            problems=[self.space.problem(dag) for dag in final],
+            sub_architectures=decoded,
+            sub_problems=[[self.space.sub_architecture_problem(dag) for dag in scale] for scale in decoded],
+            seconds=seconds,
+        )
+
+    @torch.no_grad()
+    def reconstruct(self, architectures: Sequence[Dag]) -> list[Dag]:
+        """Encode, quantize and decode: what stage 1 makes of known architectures."""
+        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        indices = self.autoencoder.tokenize(ops, adjacency)
+        return tensors_to_dags(self.space.node_types, *self.autoencoder.decode_indices(indices)[-1])
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        config = {
+            "space": self.space.name,
+            "node_types": list(self.space.node_types),
+            "autoencoder": asdict(self.autoencoder_config),
+            "transformer": {k: v for k, v in asdict(self.transformer_config).items()
+                            if k not in ("scales", "codebook_size", "channels", "condition_dim")},
+            "condition_fields": [list(f) for f in self.condition_layout.fields],
+            "metadata": self.metadata,
+        }
+        tensors = {f"autoencoder.{k}": v for k, v in self.autoencoder.state_dict().items()}
+        tensors.update({f"transformer.{k}": v for k, v in self.transformer.state_dict().items()})
+        return save_checkpoint(path, config, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, space: str | None = None) -> "PNAG":
+        """Load a checkpoint folder; ``space`` (a name) makes a checkpoint of another space fail."""
+        config, tensors = load_checkpoint(path, expected_space=space)
+        try:
+            search_space = get_space(config["space"])
+            if list(search_space.node_types) != config["node_types"]:
+                raise CheckpointError(f"{path}: node types {config['node_types']} differ from space '{search_space.name}'")
+            model = cls(
+                search_space,
+                autoencoder_config=AutoencoderConfig(**config["autoencoder"]),
+                transformer_options=config["transformer"],
+                condition_layout=ConditionLayout(tuple((name, int(width)) for name, width in config["condition_fields"])),
+                metadata=config.get("metadata", {}),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, CheckpointError):
+                raise
+            raise CheckpointError(f"{path}: config.json is incomplete or malformed ({error!r})") from None
+        load_state(model.autoencoder, tensors, "autoencoder", path)
+        load_state(model.transformer, tensors, "transformer", path)
+        return model.eval()
+
+    @classmethod
+    def pretrained(cls, space: str) -> "PNAG":
+        """The weights shipped inside the package for a built-in space."""
+        folder = resources.files("pnag_sampler") / "weights" / get_space(space).name
+        if not folder.is_dir():
+            raise CheckpointError(f"no shipped weights for space '{space}'; train them with `pnag train --space {space}`")
+        return cls.load(Path(str(folder)), space=get_space(space).name)

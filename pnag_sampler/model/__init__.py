@@ -1,0 +1,1 @@
+"""The PNAG generator: encoder -> multi-scale quantizer -> decoder, and the scale transformer."""

@@ -1,0 +1,110 @@
+"""Stage 1 of PNAG: encoder E, multi-scale quantizer (MSQ) and decoder D with the SCC loss.
+
+Loss (paper Eq. 7, with likelihood terms for the discrete architecture):
+    CE(ops) + BCE(edges) of D(e_hat)                      ||Arc - Arc_hat||
+  + ||sg(e) - e_hat||^2 + beta ||e - sg(e_hat)||^2          ||e - e_hat||   (VQ form)
+  + lambda * sum_{t <= k} ( ||e - e_hat_t||^2 + CE/BCE(D(RAA(e_hat_t, n_t)), coarsened Arc) )
+The last line is the step-wise consistency constraint on the first k steps: every prefix of the
+scale sequence must already be close to the input, and decode to the input's coarsened
+sub-architecture. k = 0 switches it off, k = T applies it to every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pnag_sampler.model.decoder import ArchitectureDecoder
+from pnag_sampler.model.encoder import GraphEncoder
+from pnag_sampler.model.quantizer import MultiScaleQuantizer
+from pnag_sampler.model.scales import coarsen_architecture
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    num_nodes: int
+    num_node_types: int
+    channels: int = 32
+    hidden: int = 64
+    encoder_layers: int = 3
+    #: shared codebook size V; None = the number of node types (the space's structural elements)
+    codebook_size: int | None = None
+    beta: float = 0.25
+    scc_weight: float = 1.0
+    #: SCC on the first k steps; None = all T steps
+    scc_steps: int | None = None
+
+    @property
+    def num_steps(self) -> int:
+        return self.num_nodes - 2
+
+    @property
+    def resolved_codebook_size(self) -> int:
+        return self.codebook_size or self.num_node_types
+
+    @property
+    def resolved_scc_steps(self) -> int:
+        steps = self.num_steps if self.scc_steps is None else self.scc_steps
+        if not 0 <= steps <= self.num_steps:
+            raise ValueError(f"scc_steps must be in 0..{self.num_steps}, got {steps}")
+        return steps
+
+
+def reconstruction_loss(
+    op_logits: torch.Tensor, edge_logits: torch.Tensor, ops: torch.Tensor, adjacency: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of node types plus BCE of the strict-upper-triangular edges."""
+    op_loss = F.cross_entropy(op_logits.flatten(0, 1), ops.flatten())
+    upper = torch.ones_like(adjacency, dtype=torch.bool).triu(diagonal=1)
+    edge_loss = F.binary_cross_entropy_with_logits(edge_logits[upper], adjacency[upper].float())
+    return op_loss + edge_loss
+
+
+class ArchitectureAutoencoder(nn.Module):
+    def __init__(self, config: AutoencoderConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = GraphEncoder(
+            config.num_node_types, config.num_nodes, config.channels, config.hidden, config.encoder_layers
+        )
+        self.quantizer = MultiScaleQuantizer(
+            config.num_nodes, config.channels, config.resolved_codebook_size, config.beta
+        )
+        self.decoder = ArchitectureDecoder(config.channels, config.num_node_types)
+
+    @property
+    def scales(self) -> tuple[int, ...]:
+        return self.quantizer.scales
+
+    def losses(self, ops: torch.Tensor, adjacency: torch.Tensor) -> dict[str, torch.Tensor]:
+        """All loss terms for a batch; ``total`` is what training minimises."""
+        e = self.encoder(ops, adjacency)
+        quantized = self.quantizer(e)
+        reconstruction = reconstruction_loss(*self.decoder(quantized.e_hat), ops, adjacency)
+        scc = e.new_zeros(())
+        for step in range(self.config.resolved_scc_steps):
+            n = self.scales[step]
+            partial = quantized.partial_maps[step]
+            target_ops, target_adjacency = coarsen_architecture(ops, adjacency, self.config.num_node_types, n)
+            sub_logits = self.decoder(self.quantizer.pool(partial, n))
+            scc = scc + F.mse_loss(partial, e.detach()) + reconstruction_loss(*sub_logits, target_ops, target_adjacency)
+        scc = self.config.scc_weight * scc
+        total = reconstruction + quantized.vq_loss + scc
+        return {"total": total, "reconstruction": reconstruction, "vq": quantized.vq_loss, "scc": scc}
+
+    @torch.no_grad()
+    def tokenize(self, ops: torch.Tensor, adjacency: torch.Tensor) -> list[torch.Tensor]:
+        """Architectures -> code indices per scale, the transformer's training targets."""
+        return self.quantizer(self.encoder(ops, adjacency)).indices
+
+    @torch.no_grad()
+    def decode_indices(self, indices: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Code indices per scale -> hard (ops, adjacency) of every sub-architecture g_t.
+
+        The last entry is the full architecture decoded from e_hat = e_hat_T at N x N.
+        """
+        maps = self.quantizer.maps_from_indices(indices)
+        return [self.decoder.decode(self.quantizer.pool(m, n)) for m, n in zip(maps, self.scales)]

@@ -1,0 +1,185 @@
+"""Generator internals: scales, quantizer, encoder/decoder shapes, losses, sampling, SCC."""
+
+import numpy as np
+import pytest
+import torch
+
+from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderConfig
+from pnag_sampler.model.condition import ConditionLayout
+from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
+from pnag_sampler.model.quantizer import MultiScaleQuantizer
+from pnag_sampler.model.sampling import sample_indices
+from pnag_sampler.model.scales import coarsen_architecture, interpolation_matrix, pooling_matrix, regions
+from pnag_sampler.model.training import train_autoencoder
+from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig, filter_logits
+from pnag_sampler.spaces import get_space
+
+
+@pytest.fixture(scope="module")
+def nb201():
+    return get_space("nb201")
+
+
+@pytest.fixture(scope="module")
+def nb201_batch(nb201):
+    dags = nb201.sample(np.random.default_rng(0), 64)
+    return dags, dags_to_tensors(nb201.node_types, dags)
+
+
+@pytest.mark.parametrize("num_nodes", [6, 8])
+def test_regions_partition_nodes_and_keep_input_output_alone(num_nodes):
+    for scale in range(3, num_nodes + 1):
+        parts = regions(num_nodes, scale)
+        assert len(parts) == scale
+        assert parts[0] == [0] and parts[-1] == [num_nodes - 1]
+        assert sorted(i for part in parts for i in part) == list(range(num_nodes))
+
+
+def test_pooling_and_interpolation_are_identity_at_full_scale_and_row_stochastic():
+    assert torch.equal(pooling_matrix(8, 8), torch.eye(8))
+    assert torch.equal(interpolation_matrix(8, 8), torch.eye(8))
+    for scale in range(3, 8):
+        assert torch.allclose(pooling_matrix(8, scale).sum(1), torch.ones(scale))
+        assert torch.allclose(interpolation_matrix(8, scale).sum(1), torch.ones(8))
+        # interpolating a constant map gives the same constant
+        constant = torch.full((1, 1, scale, scale), 3.0)
+        up = torch.einsum("ix,bcxy,jy->bcij", interpolation_matrix(8, scale), constant, interpolation_matrix(8, scale))
+        assert torch.allclose(up, torch.full((1, 1, 8, 8), 3.0))
+
+
+@pytest.mark.parametrize("space_name", ["nb201", "nasbench_graph"])
+def test_coarsened_architectures_are_valid_runnable_sub_architectures(space_name):
+    space = get_space(space_name)
+    dags = space.sample(np.random.default_rng(1), 200)
+    ops, adjacency = dags_to_tensors(space.node_types, dags)
+    for scale in range(3, space.num_nodes + 1):
+        coarse = tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, len(space.node_types), scale))
+        assert all(dag.num_nodes == scale for dag in coarse)
+        assert [space.sub_architecture_problem(d) for d in coarse] == [None] * len(coarse)
+    # the finest scale is the architecture itself
+    assert tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, len(space.node_types), space.num_nodes)) == dags
+
+
+def test_quantizer_residual_accumulates_to_e_hat_and_uses_one_codebook():
+    torch.manual_seed(0)
+    quantizer = MultiScaleQuantizer(num_nodes=8, channels=4, codebook_size=7)
+    e = torch.randn(5, 4, 8, 8)
+    out = quantizer(e)
+    assert [tuple(i.shape) for i in out.indices] == [(5, n, n) for n in range(3, 9)]
+    assert all(int(i.max()) < 7 for i in out.indices)
+    # e_hat is exactly the sum of the interpolated code lookups of every scale
+    rebuilt = quantizer.maps_from_indices(out.indices)
+    assert torch.allclose(rebuilt[-1], out.e_hat, atol=1e-5)
+    assert torch.allclose(out.partial_maps[-1], out.e_hat, atol=1e-5)
+    # the straight-through estimator sends the decoder's gradient to the encoder output
+    e.requires_grad_(True)
+    quantizer(e).e_hat.sum().backward()
+    assert torch.allclose(e.grad, torch.ones_like(e))
+
+
+def test_more_scales_approximate_e_better_once_the_codebook_fits():
+    """Residual quantization: each step can only reduce the error when codes include zero-ish vectors."""
+    torch.manual_seed(0)
+    quantizer = MultiScaleQuantizer(num_nodes=8, channels=2, codebook_size=64)
+    with torch.no_grad():
+        grid = torch.linspace(-2, 2, 8)
+        quantizer.codebook.weight.copy_(torch.cartesian_prod(grid, grid))
+    e = torch.randn(3, 2, 8, 8)
+    errors = [float((e - m).pow(2).mean()) for m in quantizer(e).partial_maps]
+    assert errors[-1] < errors[0]
+
+
+def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
+    _, (ops, adjacency) = nb201_batch
+    torch.manual_seed(0)
+    off = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), scc_steps=0))
+    assert float(off.losses(ops, adjacency)["scc"]) == 0.0
+    on = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), scc_steps=3))
+    losses = on.losses(ops, adjacency)
+    assert float(losses["scc"]) > 0.0
+    assert torch.isclose(losses["total"], losses["reconstruction"] + losses["vq"] + losses["scc"])
+    e = on.encoder(ops, adjacency)
+    assert e.shape == (64, on.config.channels, 8, 8)
+    with pytest.raises(ValueError):
+        AutoencoderConfig(8, 7, scc_steps=7).resolved_scc_steps
+
+
+def test_autoencoder_loss_decreases_on_a_tiny_run(nb201_batch, nb201):
+    _, (ops, adjacency) = nb201_batch
+    torch.manual_seed(0)
+    model = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types)))
+    history = train_autoencoder(model, ops, adjacency, epochs=8, batch_size=32, progress=False)
+    assert history["total"][-1] < 0.7 * history["total"][0]
+    assert history["reconstruction"][-1] < history["reconstruction"][0]
+
+
+def _tiny_transformer(condition_dim=2):
+    return ScaleTransformer(TransformerConfig(scales=(3, 4, 5, 6), codebook_size=11, channels=8,
+                                              condition_dim=condition_dim, width=32, depth=2, heads=2))
+
+
+def test_transformer_is_block_causal():
+    """Changing the input of a fine scale must not change the logits of coarser scales."""
+    torch.manual_seed(0)
+    model = _tiny_transformer().eval()
+    condition = torch.randn(2, 2)
+    inputs = [torch.randn(2, 8, n, n) for n in (4, 5, 6)]
+    base = model(inputs, condition)
+    changed = [inputs[0], inputs[1], inputs[2] + 1.0]
+    other = model(changed, condition)
+    coarse = 9 + 16 + 25  # tokens of scales 3, 4, 5
+    assert torch.allclose(base[:, :coarse], other[:, :coarse], atol=1e-5)
+    assert not torch.allclose(base[:, coarse:], other[:, coarse:])
+
+
+def test_kv_cached_sampling_matches_teacher_forcing():
+    """One step per scale with the cache gives the same logits as the full masked pass."""
+    torch.manual_seed(0)
+    model = _tiny_transformer().eval()
+    quantizer = MultiScaleQuantizer(num_nodes=6, channels=8, codebook_size=11)
+    condition = ConditionLayout().encode({"performance": 0.9}, 3)
+    indices = sample_indices(model, quantizer, condition, generator=torch.Generator().manual_seed(0))
+    assert [tuple(i.shape) for i in indices] == [(3, n, n) for n in (3, 4, 5, 6)]
+    maps = quantizer.maps_from_indices(indices[:-1])
+    inputs = [quantizer.pool(m, n) for m, n in zip(maps, (4, 5, 6))]
+    full = model(inputs, condition)
+    # re-run the cached path and collect its logits
+    model.set_caching(True)
+    embedded = model.embed_condition(condition)
+    step_inputs = model.start_tokens.expand(3, -1, -1)
+    position, cached = 0, []
+    for step, n in enumerate((3, 4, 5, 6)):
+        cached.append(model.step_logits(step_inputs, position, embedded))
+        position += n * n
+        if step < 3:
+            step_inputs = model.input_projection(inputs[step].flatten(2).transpose(1, 2))
+    model.set_caching(False)
+    assert torch.allclose(torch.cat(cached, dim=1), full, atol=1e-4)
+
+
+def test_same_seed_same_samples_and_guidance_runs():
+    torch.manual_seed(0)
+    model = _tiny_transformer().eval()
+    quantizer = MultiScaleQuantizer(num_nodes=6, channels=8, codebook_size=11)
+    condition = ConditionLayout().encode({"performance": 1.0}, 4)
+    a = sample_indices(model, quantizer, condition, cfg_scale=2.0, generator=torch.Generator().manual_seed(3))
+    b = sample_indices(model, quantizer, condition, cfg_scale=2.0, generator=torch.Generator().manual_seed(3))
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    with pytest.raises(ValueError):
+        sample_indices(model, quantizer, condition, temperature=0.0)
+
+
+def test_filter_logits_top_k_and_top_p():
+    logits = torch.tensor([[4.0, 3.0, 2.0, 1.0]])
+    assert torch.isinf(filter_logits(logits, 2, None)[0, 2:]).all()
+    kept = ~torch.isinf(filter_logits(logits, None, 0.5))
+    assert kept.tolist() == [[True, False, False, False]]
+
+
+def test_condition_layout_presence_flags():
+    layout = ConditionLayout((("performance", 1), ("task", 3)))
+    assert layout.dim == 6
+    vector = layout.encode({"performance": 0.5}, 2)
+    assert vector.tolist() == [[0.5, 1.0, 0.0, 0.0, 0.0, 0.0]] * 2
+    with pytest.raises(KeyError):
+        layout.encode({"latency": 1.0}, 1)
