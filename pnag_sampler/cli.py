@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return args.handler(args)
         result = COMMANDS[args.command](args)
-    except PNAGError as error:
+    except (PNAGError, ValueError) as error:
         print(f"pnag {args.command}: error: {error}", file=sys.stderr)
         return 2
     if args.json:

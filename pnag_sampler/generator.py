@@ -95,7 +95,7 @@ class PNAG:
         self.autoencoder = ArchitectureAutoencoder(self.autoencoder_config)
         self.transformer_config = TransformerConfig(
             scales=self.autoencoder.scales,
-            codebook_size=self.autoencoder_config.resolved_codebook_size,
+            codebook_size=self.autoencoder_config.codebook_size,
             channels=self.autoencoder_config.channels,
             condition_dim=self.condition_layout.dim,
             **dict(transformer_options or {}),

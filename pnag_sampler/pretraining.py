@@ -13,6 +13,7 @@ import numpy as np
 
 from pnag_sampler.data import benchmark_for_task, get_benchmark
 from pnag_sampler.data.benchmark import Benchmark
+from pnag_sampler.errors import UnknownNameError
 from pnag_sampler.generator import PNAG, TrainingReport, performance_quantiles
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag
@@ -35,7 +36,7 @@ class TrainingSet:
             return self.benchmark().tasks
         for task in self.tasks:
             if benchmark_for_task(self.space, task) is not self.benchmark():
-                raise ValueError(f"task '{task}' is tabulated in another space than '{self.space}'")
+                raise UnknownNameError(f"task '{task}' is tabulated in another space than '{self.space}'")
         return self.tasks
 
     def rows(self) -> np.ndarray:

@@ -85,7 +85,8 @@ def test_more_scales_approximate_e_better_once_the_codebook_fits():
         grid = torch.linspace(-2, 2, 8)
         quantizer.codebook.weight.copy_(torch.cartesian_prod(grid, grid))
     e = torch.randn(3, 2, 8, 8)
-    errors = [float((e - m).pow(2).mean()) for m in quantizer(e).partial_maps]
+    with torch.no_grad():
+        errors = [float((e - m).pow(2).mean()) for m in quantizer(e).partial_maps]
     assert errors[-1] < errors[0]
 
 
@@ -97,7 +98,7 @@ def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
     on = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), scc_steps=3))
     losses = on.losses(ops, adjacency)
     assert float(losses["scc"]) > 0.0
-    assert torch.isclose(losses["total"], losses["reconstruction"] + losses["vq"] + losses["scc"])
+    assert torch.isclose(losses["total"], losses["reconstruction"] + losses["multiscale"] + losses["vq"] + losses["scc"])
     e = on.encoder(ops, adjacency)
     assert e.shape == (64, on.config.channels, 8, 8)
     with pytest.raises(ValueError):
@@ -107,10 +108,10 @@ def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
 def test_autoencoder_loss_decreases_on_a_tiny_run(nb201_batch, nb201):
     _, (ops, adjacency) = nb201_batch
     torch.manual_seed(0)
-    model = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types)))
-    history = train_autoencoder(model, ops, adjacency, epochs=8, batch_size=32, progress=False)
-    assert history["total"][-1] < 0.7 * history["total"][0]
-    assert history["reconstruction"][-1] < history["reconstruction"][0]
+    model = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), channels=16, hidden=32, codebook_size=16))
+    history = train_autoencoder(model, ops, adjacency, epochs=10, batch_size=16, progress=False)
+    assert history["total"][-1] < 0.85 * history["total"][0]
+    assert history["reconstruction"][-1] < 0.8 * history["reconstruction"][0]
 
 
 def _tiny_transformer(condition_dim=2):

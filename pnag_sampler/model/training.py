@@ -95,7 +95,7 @@ def train_transformer(
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss)
+            total += float(loss.detach())
             batches += 1
         history["token_loss"].append(total / batches)
     transformer.eval()

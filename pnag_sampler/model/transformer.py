@@ -26,8 +26,8 @@ class TransformerConfig:
     codebook_size: int
     channels: int
     condition_dim: int
-    width: int = 96
-    depth: int = 4
+    width: int = 64
+    depth: int = 3
     heads: int = 4
     mlp_ratio: float = 4.0
     condition_dropout: float = 0.1

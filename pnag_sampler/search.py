@@ -1,0 +1,91 @@
+"""PNAG's guided search loop (paper Stage 2/3), the one brain behind every adapter.
+
+``propose`` generates candidates under a high-performance condition, drops the ones already
+evaluated or pending, and ranks the rest: by expected improvement under a few-shot surrogate
+once enough results exist, before that by how often the generator produced each one (its own
+belief of what a top architecture is). It keeps no memory of results: callers pass what was
+evaluated and what is pending, so several processes sharing one study make decisions from the
+same data. The only cache is the generated candidate pool, a pure function of model and seed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from typing import Collection, Mapping
+
+import numpy as np
+
+from pnag_sampler.errors import InvalidScoreError
+from pnag_sampler.generator import PNAG
+from pnag_sampler.spaces.base import Dag
+from pnag_sampler.surrogate import BootstrapRidgeSurrogate, expected_improvement
+
+
+class GuidedSearch:
+    def __init__(
+        self,
+        model: PNAG,
+        *,
+        seed: int = 0,
+        pool_size: int = 512,
+        cfg_scale: float = 2.0,
+        min_support: int = 3,
+        max_pool_rounds: int = 8,
+    ):
+        self.model = model
+        self.space = model.space
+        self.seed = seed
+        self.pool_size = pool_size
+        self.cfg_scale = cfg_scale
+        self.min_support = min_support
+        self.max_pool_rounds = max_pool_rounds
+        self._pools: list[list[tuple[str, Dag, int]]] = []
+
+    def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
+        """Valid generated candidates of one round, most frequently generated first."""
+        while len(self._pools) <= round_index:
+            generation = self.model.generate(
+                self.pool_size, performance=1.0, cfg_scale=self.cfg_scale, seed=self.seed + len(self._pools)
+            )
+            valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
+            counts = Counter(self.space.to_string(d) for d in valid)
+            first = {}
+            for dag in valid:
+                first.setdefault(self.space.to_string(dag), dag)
+            self._pools.append([(text, first[text], count) for text, count in counts.most_common()])
+        return self._pools[round_index]
+
+    def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
+        for round_index in range(self.max_pool_rounds):
+            fresh = [c for c in self._pool(round_index) if c[0] not in seen]
+            if fresh:
+                return fresh
+        rng = np.random.default_rng(self.seed + len(seen))
+        fresh = {}
+        for dag in self.space.sample(rng, 4 * self.pool_size):
+            text = self.space.to_string(dag)
+            if text not in seen:
+                fresh.setdefault(text, (text, dag, 0))
+        return list(fresh.values())
+
+    def propose(self, evaluated: Mapping[str, float], pending: Collection[str] = (), n: int = 1) -> list[str]:
+        """Up to ``n`` canonical strings to evaluate next (higher scores are better)."""
+        for text, score in evaluated.items():
+            if not np.isfinite(score):
+                raise InvalidScoreError(f"the score of {text} is {score}; scores must be finite")
+        seen = set(evaluated) | set(pending)
+        candidates = self._unseen_candidates(seen)
+        if not candidates:
+            warnings.warn(f"every architecture of {self.space.name} was proposed already; repeating the best one")
+            best = max(evaluated, key=evaluated.get) if evaluated else next(iter(pending))
+            return [best] * n
+        if len(evaluated) >= self.min_support:
+            dags = [self.space.from_string(text) for text in evaluated]
+            surrogate = BootstrapRidgeSurrogate(self.space, seed=self.seed + len(evaluated))
+            surrogate.fit(dags, list(evaluated.values()))
+            mean, std = surrogate.predict([c[1] for c in candidates])
+            scores = expected_improvement(mean, std, max(evaluated.values()))
+            order = np.lexsort((-np.array([c[2] for c in candidates]), -scores))
+            candidates = [candidates[i] for i in order]
+        return [text for text, _, _ in candidates[:n]]

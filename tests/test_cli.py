@@ -1,0 +1,61 @@
+"""The `pnag` command line, run as a user would (a real subprocess)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def pnag(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pnag_sampler.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("space", ["nb201", "nasbench_graph"])
+def test_generate_json_contract(space):
+    result = pnag("generate", "--space", space, "-n", "100", "--seed", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    for key in ("architectures", "validity", "uniqueness", "novelty", "seconds_per_arch"):
+        assert key in out
+    assert 0 < len(out["architectures"]) <= 100
+    assert out["validity"] == pytest.approx(100.0 * len(out["architectures"]) / 100)
+    if space == "nb201":
+        assert all(s.startswith("|") and s.count("+") == 2 for s in out["architectures"])
+    again = json.loads(pnag("generate", "--space", space, "-n", "100", "--seed", "0", "--json").stdout)
+    assert again["architectures"] == out["architectures"]
+
+
+def test_generate_with_trained_weights_folder(tmp_path):
+    train = pnag("train", "--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10",
+                 "--fraction", "0.02", "--stage1-epochs", "1", "--stage2-epochs", "1", "--quiet", "--json")
+    assert train.returncode == 0, train.stderr
+    summary = json.loads(train.stdout)
+    assert summary["tasks"] == ["cifar10"] and summary["trained_architectures"] == 312
+    result = pnag("generate", "--space", "nb201", "--weights", str(tmp_path / "w"), "-n", "20", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["novelty_reference"] == "training set"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["generate", "--space", "nb201", "--weights", "/nonexistent", "--json"], "not a checkpoint folder"),
+        (["train", "--space", "nb201", "--out", "/tmp/x", "--tasks", "mnist"], "unknown task 'mnist'"),
+        (["generate", "--space", "nb201", "--target", "best"], "--target is 'top', 'none' or a quantile"),
+        (["generate", "--space", "darts2"], "invalid choice: 'darts2'"),
+    ],
+)
+def test_bad_input_gives_one_clear_error(args, message):
+    result = pnag(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_compares_generated_with_random():
+    result = pnag("demo", "--task", "cifar10", "-n", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert len(out["generated"]) == len(out["random"]) == 5
+    assert out["best_in_space_test"] == pytest.approx(94.3733, abs=1e-3)
