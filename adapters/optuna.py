@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any, Sequence
 
 import optuna
@@ -33,6 +34,8 @@ from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
 
 _ARCH_ATTR = "pnag:architecture:{space}"
+_CLAIM_ATTEMPTS = 5
+_CLAIM_SETTLE_SECONDS = 0.2
 _CONSTRAINTS_ATTR = "constraints"  # Optuna's key: a tuple from constraints_func, or "constraints:<name>"
 
 
@@ -114,7 +117,6 @@ class PNAGSampler(BaseSampler):
     ) -> None:
         if n_startup_trials < 0 or n_pnag_trials < 0:
             raise ValueError("n_startup_trials and n_pnag_trials must be non-negative")
-        self._seed = seed
         self._search_seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self._n_startup_trials = n_startup_trials
         self._pool_size = pool_size
@@ -189,21 +191,33 @@ class PNAGSampler(BaseSampler):
             return self._proposed[key]
 
     def _propose(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> str:
-        """The best unclaimed candidate; a claim made meanwhile by another worker's earlier
-        trial (same candidate, lower trial number) moves this trial to the next candidate."""
+        """The best unclaimed candidate, claimed in the trial's system attributes.
+
+        Workers sharing a study can pick the same candidate at the same moment, and storage has
+        no compare-and-swap. Two rules keep them apart: a trial skips one ranked candidate for
+        every running lower-numbered trial whose claim is not visible yet (that trial is about to
+        take one of the first ranks), and after claiming (with a short pause while other trials
+        run) it moves on if a lower-numbered trial holds the same candidate.
+        """
         evaluated, claimed = self._history(study, trial, space)
         attr = _ARCH_ATTR.format(space=space.name)
-        for _ in range(3):
-            choice = self._search(space).propose(evaluated, claimed, n=1)[0]
+        others = self._other_trials(study, trial)
+        in_flight = sum(1 for t in others if t.state == TrialState.RUNNING and t.number < trial.number and attr not in t.system_attrs)
+        for _ in range(_CLAIM_ATTEMPTS):
+            ranked = self._search(space).propose(evaluated, claimed, n=in_flight + 1)
+            choice = ranked[min(in_flight, len(ranked) - 1)]
             study._storage.set_trial_system_attr(trial._trial_id, attr, choice)
-            rivals = [
-                other for other in study._storage.get_all_trials(study._study_id, deepcopy=False)
-                if other.number < trial.number and other.system_attrs.get(attr) == choice
-            ]
-            if not rivals:
+            if any(t.state == TrialState.RUNNING for t in others):
+                time.sleep(_CLAIM_SETTLE_SECONDS)
+                others = self._other_trials(study, trial)
+            if not any(t.number < trial.number and t.system_attrs.get(attr) == choice for t in others):
                 break
             claimed.add(choice)
         return choice
+
+    @staticmethod
+    def _other_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
+        return [t for t in study._storage.get_all_trials(study._study_id, deepcopy=False) if t._trial_id != trial._trial_id]
 
     def _history(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> tuple[dict[str, float], set[str]]:
         """Evaluated architectures (score: higher is better) and all others already claimed."""
@@ -211,9 +225,7 @@ class PNAGSampler(BaseSampler):
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         evaluated: dict[str, float] = {}
         claimed: set[str] = set()
-        for other in study._storage.get_all_trials(study._study_id, deepcopy=False):
-            if other._trial_id == trial._trial_id:
-                continue
+        for other in self._other_trials(study, trial):
             text = other.system_attrs.get(attr) or self._architecture_from_params(space, other.params)
             if text is None:
                 continue

@@ -162,16 +162,17 @@ class PNAG:
         top_p: float | None = None,
         seed: int | None = None,
     ) -> Generation:
-        """Generate ``n`` architectures, optionally for a target performance quantile in [0, 1]."""
+        """Generate ``n`` architectures, for a target performance quantile in [0, 1] or, with
+        ``performance=None``, unconditionally (from the learned null condition; no guidance)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         if performance is not None and not 0.0 <= performance <= 1.0:
             raise ValueError(f"performance is a quantile in [0, 1], got {performance}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         start = time.perf_counter()
-        condition = self.condition_layout.encode({"performance": performance}, n)
+        condition = None if performance is None else self.condition_layout.encode({"performance": performance}, n)
         indices = sample_indices(
-            self.transformer, self.autoencoder.quantizer, condition,
+            self.transformer, self.autoencoder.quantizer, condition, batch=n,
             cfg_scale=cfg_scale, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
         )
         decoded = [tensors_to_dags(self.space.node_types, ops, adj) for ops, adj in self.autoencoder.decode_indices(indices)]

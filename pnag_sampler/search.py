@@ -57,12 +57,19 @@ class GuidedSearch:
         return self._pools[round_index]
 
     def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
+        """Unseen candidates of every pool generated so far; a new pool round is generated
+        while fewer than a quarter of a pool remain unseen, so choice never narrows to a few."""
+        fresh: dict[str, tuple[str, Dag, int]] = {}
         for round_index in range(self.max_pool_rounds):
-            fresh = [c for c in self._pool(round_index) if c[0] not in seen]
-            if fresh:
-                return fresh
+            for text, dag, count in self._pool(round_index):
+                if text not in seen:
+                    previous = fresh.get(text)
+                    fresh[text] = (text, dag, count + (previous[2] if previous else 0))
+            if len(fresh) >= self.pool_size // 4:
+                break
+        if fresh:
+            return sorted(fresh.values(), key=lambda c: -c[2])
         rng = np.random.default_rng(self.seed + len(seen))
-        fresh = {}
         for dag in self.space.sample(rng, 4 * self.pool_size):
             text = self.space.to_string(dag)
             if text not in seen:

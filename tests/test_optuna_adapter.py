@@ -158,9 +158,12 @@ def _check_distributed(study: optuna.Study) -> None:
     assert sorted(t.number for t in trials) == list(range(100))
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     cells = [t.system_attrs[ARCH_ATTR] for t in trials]
-    assert len(set(cells)) >= 98  # concurrent claims are resolved; at most a rare race repeats one
-    best_test = study.best_trial.user_attrs["test"]
-    assert best_test > 72.0  # CIFAR-100 optimum is 73.51; random search after 100 is ~71.5
+    assert len(set(cells)) >= 98  # concurrent claims are settled; at most a rare race repeats one
+    # the same quality as one process with the same sampler settings
+    single = run_study(100, seed=0)
+    assert study.best_value >= single.best_value - 1.0
+    validation = sorted(get_benchmark("nb201").validation("cifar100"))
+    assert study.best_value >= validation[int(0.95 * len(validation))]
 
 
 @pytest.mark.slow

@@ -17,8 +17,9 @@ from pnag_sampler.model.transformer import ScaleTransformer, filter_logits
 def sample_indices(
     transformer: ScaleTransformer,
     quantizer: MultiScaleQuantizer,
-    condition: torch.Tensor,
+    condition: torch.Tensor | None,
     *,
+    batch: int | None = None,
     cfg_scale: float = 1.0,
     temperature: float = 1.0,
     top_k: int | None = None,
@@ -27,14 +28,23 @@ def sample_indices(
 ) -> list[torch.Tensor]:
     """Sample code indices for every scale, one (B, n, n) tensor per scale.
 
+    ``condition`` None generates unconditionally from the learned null condition (``batch``
+    rows), the same embedding that classifier-free guidance contrasts against.
+
     ``cfg_scale`` is the classifier-free guidance weight w in ``u + w (c - u)``: 1 uses the
     conditional logits alone, larger values push harder towards the condition.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    batch = condition.shape[0]
-    guided = cfg_scale != 1.0
-    condition_embedding = transformer.embed_condition(condition)
+    if condition is None:
+        if batch is None:
+            raise ValueError("give a condition or the batch size of an unconditional sample")
+        condition_embedding = transformer.null_condition.expand(batch, -1)
+        guided = False
+    else:
+        batch = condition.shape[0]
+        condition_embedding = transformer.embed_condition(condition)
+        guided = cfg_scale != 1.0
     if guided:
         null = transformer.null_condition.expand(batch, -1)
         condition_embedding = torch.cat([condition_embedding, null], dim=0)
