@@ -125,6 +125,9 @@ class PNAG:
         quantiles (None: unconditional, only the null condition is learned)."""
         for dag in architectures:
             self.space.require_valid(dag)
+        values = None if performance is None else torch.as_tensor(np.asarray(performance), dtype=torch.float32)
+        if values is not None and (values.shape != (len(architectures),) or not torch.isfinite(values).all()):
+            raise InvalidScoreError("performance must hold one finite value per architecture")
         torch.manual_seed(seed)
         ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
         stage1, seconds1 = timed(
@@ -132,13 +135,11 @@ class PNAG:
             epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
         )
         indices = self.autoencoder.tokenize(ops, adjacency)
-        values = None if performance is None else torch.as_tensor(np.asarray(performance), dtype=torch.float32)
-        if values is not None and (len(values) != len(architectures) or not torch.isfinite(values).all()):
-            raise InvalidScoreError("performance must hold one finite value per architecture")
-        conditions = self.condition_layout.encode({"performance": values[:, None] if values is not None else None}, len(architectures))
+        conditions = self.condition_layout.encode({"performance": None if values is None else values[:, None]}, len(architectures))
         stage2, seconds2 = timed(
             train_transformer, self.transformer, self.autoencoder, indices, conditions,
             epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
+            unconditional=values is None,
         )
         self.metadata.update(
             trained_architectures=len(architectures),

@@ -125,12 +125,12 @@ def test_shipped_weights_generate_valid_runnable_architectures(space_name):
     model = PNAG.pretrained(space_name)
     space = model.space
     generation = model.generate(200, performance=1.0, cfg_scale=2.0, seed=0)
-    # measured with the shipped weights: about 60% (NB201) valid under this condition; a broken
-    # model (untrained, mismatched decoder) lands far below half
-    assert np.mean(generation.valid) >= 0.5
+    # measured with the shipped weights under this condition: NB201 61%, NAS-Bench-Graph 37.5%
+    # valid (README); an untrained or mismatched model decodes next to none validly
+    assert np.mean(generation.valid) >= 0.25
     # each scale is a sub-architecture; the valid ones are real, runnable networks
     for scale in generation.sub_architectures[:-1]:
-        assert np.mean([space.sub_architecture_problem(d) is None for d in scale]) >= 0.5
+        assert np.mean([space.sub_architecture_problem(d) is None for d in scale]) >= 0.4
     small = {"channels": 8, "cells_per_stage": 1} if space_name == "nb201" else {"hidden": 8}
     for scale in generation.sub_architectures:
         dag = next(d for d in scale if space.sub_architecture_problem(d) is None)
@@ -138,3 +138,16 @@ def test_shipped_weights_generate_valid_runnable_architectures(space_name):
         assert torch.isfinite(out).all()
     dag = next(d for d, p in zip(generation.architectures, generation.problems) if p is None)
     assert torch.isfinite(space.build_module(dag, **small)(space.example_input(2))).all()
+
+
+def test_fit_rejects_bad_performance_before_training():
+    space = get_space("nb201")
+    dags = space.sample(np.random.default_rng(0), 4)
+    model = PNAG(space, autoencoder_config=AutoencoderConfig(8, 7, channels=8, hidden=8, codebook_size=8),
+                 transformer_options={"width": 16, "depth": 1, "heads": 2})
+    before = [p.detach().clone() for p in model.autoencoder.parameters()]
+    with pytest.raises(InvalidScoreError):
+        model.fit(dags, [0.1, float("nan"), 0.3, 0.4], progress=False)
+    with pytest.raises(InvalidScoreError):
+        model.fit(dags, [0.1, 0.2], progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.autoencoder.parameters()))

@@ -72,8 +72,11 @@ def train_transformer(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool = True,
+    unconditional: bool = False,
 ) -> dict[str, list[float]]:
-    """Stage 2: next-scale prediction of the (frozen) autoencoder's tokens under conditions."""
+    """Stage 2: next-scale prediction of the (frozen) autoencoder's tokens under conditions.
+
+    ``unconditional`` trains the null condition only (no performance is known)."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(transformer.parameters(), lr=lr, weight_decay=1e-4)
     total_steps = max(1, epochs * math.ceil(len(conditions) / batch_size))
@@ -88,7 +91,7 @@ def train_transformer(
             with torch.no_grad():
                 inputs = next_scale_inputs(autoencoder, batch_indices)
             targets = torch.cat([scale.flatten(1) for scale in batch_indices], dim=1)
-            drop = torch.rand(len(batch), generator=generator) < dropout
+            drop = torch.rand(len(batch), generator=generator) < (1.0 if unconditional else dropout)
             logits = transformer(inputs, conditions[batch], drop)
             loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
             optimizer.zero_grad(set_to_none=True)
