@@ -33,16 +33,15 @@ class AutoencoderConfig:
     hidden: int = 64
     encoder_layers: int = 3
     #: shared codebook size V. The paper sets V to the number of structural elements; with
-    #: that (7 for NB201) our stage 1 reconstructed under 2% of architectures exactly and
-    #: decoded about half of them validly, so the default is 64 (see README, codebook ablation).
+    #: that (7 for NB201) stage 1 reconstructs almost no held-out cell, so the default is 64
+    #: (README, codebook ablation).
     codebook_size: int = 64
     beta: float = 0.25
     scc_weight: float = 1.0
     #: SCC on the first k steps; None = all T steps
     scc_steps: int | None = None
     #: share of code indices replaced at random in an extra reconstruction term, so that the
-    #: decoder tolerates the few off tokens that sampling yields (measured: validity of
-    #: generated NB201 cells 6.5% -> 55% after 3 epochs of decoder training with 0.05)
+    #: decoder tolerates the few off tokens that sampling yields (README: token-noise)
     token_noise: float = 0.05
 
     @property
