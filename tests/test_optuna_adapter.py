@@ -141,7 +141,7 @@ def _worker(storage_url: str, study_name: str, n_trials: int, seed: int) -> None
 
 def _distributed_study(storage, storage_url: str, workers: int = 4, trials_each: int = 25) -> optuna.Study:
     name = f"pnag-{uuid.uuid4().hex[:8]}"
-    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    optuna.create_study(study_name=name, storage=storage, direction="maximize")
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_worker, args=(storage_url, name, trials_each, 0)) for _ in range(workers)]
     for p in processes:
