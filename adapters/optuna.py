@@ -199,9 +199,9 @@ class PNAGSampler(BaseSampler):
         take one of the first ranks), and after claiming (with a short pause while other trials
         run) it moves on if a lower-numbered trial holds the same candidate.
         """
-        evaluated, claimed = self._history(study, trial, space)
-        attr = _ARCH_ATTR.format(space=space.name)
         others = self._other_trials(study, trial)
+        evaluated, claimed = self._history(study, space, others)
+        attr = _ARCH_ATTR.format(space=space.name)
         in_flight = sum(1 for t in others if t.state == TrialState.RUNNING and t.number < trial.number and attr not in t.system_attrs)
         for _ in range(_CLAIM_ATTEMPTS):
             ranked = self._search(space).propose(evaluated, claimed, n=in_flight + 1)
@@ -219,13 +219,13 @@ class PNAGSampler(BaseSampler):
     def _other_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
         return [t for t in study._storage.get_all_trials(study._study_id, deepcopy=False) if t._trial_id != trial._trial_id]
 
-    def _history(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> tuple[dict[str, float], set[str]]:
-        """Evaluated architectures (score: higher is better) and all others already claimed."""
+    def _history(self, study: Study, space: SearchSpace, others: list[FrozenTrial]) -> tuple[dict[str, float], set[str]]:
+        """Of ``others``: evaluated architectures (score: higher is better) and all others claimed."""
         attr = _ARCH_ATTR.format(space=space.name)
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         evaluated: dict[str, float] = {}
         claimed: set[str] = set()
-        for other in self._other_trials(study, trial):
+        for other in others:
             text = other.system_attrs.get(attr) or self._architecture_from_params(space, other.params)
             if text is None:
                 continue

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from pnag_sampler.generator import PNAG
+from results_io import write_json
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,8 +51,7 @@ def main(argv=None) -> int:
             }
         results["spaces"][space] = row
         print(space, json.dumps(row))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    write_json(args.out, results)
     return 0
 
 

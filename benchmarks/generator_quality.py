@@ -30,6 +30,7 @@ from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.pretraining import TrainingSet, train_on_benchmark
 from pnag_sampler.spaces import get_space
+from results_io import write_json
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
@@ -119,8 +120,7 @@ def main(argv=None) -> int:
         run = run_folds if part == "folds" else run_ablation
         results = {**settings, **run(args, epochs, ablation_epochs, n_generate, tag)}
         out = args.out.with_name(f"{args.out.stem}_{part}.json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2))
+        write_json(out, results)
         if part == "ablation":
             plot_ablation(results["scc_ablation"], out.with_suffix(".png"))
         if args.json:

@@ -17,6 +17,7 @@ import numpy as np
 
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.generator import PNAG
+from results_io import write_json
 from pnag_sampler.metrics import generation_quality
 
 HERE = Path(__file__).resolve().parent
@@ -54,8 +55,7 @@ def main(argv=None) -> int:
             }
         results["spaces"][space] = rows
         print(space, json.dumps(rows))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    write_json(args.out, results)
     return 0
 
 

@@ -48,11 +48,13 @@ class GuidedSearch:
             generation = self.model.generate(
                 self.pool_size, performance=1.0, cfg_scale=self.cfg_scale, seed=self.seed + len(self._pools)
             )
-            valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
-            counts = Counter(self.space.to_string(d) for d in valid)
-            first = {}
-            for dag in valid:
-                first.setdefault(self.space.to_string(dag), dag)
+            first: dict[str, Dag] = {}
+            counts: Counter[str] = Counter()
+            for dag, problem in zip(generation.architectures, generation.problems):
+                if problem is None:
+                    text = self.space.to_string(dag)
+                    first.setdefault(text, dag)
+                    counts[text] += 1
             self._pools.append([(text, first[text], count) for text, count in counts.most_common()])
         return self._pools[round_index]
 

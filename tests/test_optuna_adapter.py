@@ -99,7 +99,7 @@ def test_infeasible_trials_are_not_treated_as_results():
     sampler = study.sampler
     from pnag_sampler.spaces import get_space
 
-    evaluated, claimed = sampler._history(study, study.trials[-1], get_space("nb201"))
+    evaluated, claimed = sampler._history(study, get_space("nb201"), study.trials[:-1])
     infeasible = {t.system_attrs[ARCH_ATTR] for t in study.trials[:-1] if "nor_conv_3x3" in t.system_attrs[ARCH_ATTR]}
     assert infeasible.isdisjoint(evaluated) and infeasible <= claimed
 
