@@ -8,30 +8,44 @@ it in the trial's system attributes, and answers every slot from it. Nothing liv
 process: evaluated and pending architectures are read back from the study's storage on every
 proposal, so several processes can share one study.
 
-Parameters that belong to no built-in space go to an independent sampler (RandomSampler by
-default), with one warning per parameter, as Optuna's GPSampler does. With ``base_sampler`` set,
-PNAG designs only the first ``n_pnag_trials`` trials and then hands the study over (the paper's
-Fig. 1: PNAG replaces the random initial design of another sampler).
+Any other parameters (a user's own space) are modelled too: the parameters every completed trial
+has (Optuna's intersection search space, as GPSampler uses) become a
+:class:`~pnag_sampler.spaces.parameters.ParameterSpace`; an online PNAG learns its structure from
+samples of it and its conditional generator from the completed trials. Parameters outside that
+set (conditional or dynamic ones) go to an independent sampler, with one warning per parameter,
+as Optuna's GPSampler does.
+
+Two ways to combine PNAG with another sampler (the paper's Fig. 1), one argument each:
+``base_sampler`` lets PNAG design the first ``n_pnag_trials`` trials and then hands the study over
+(PNAG replaces the random initial design); ``acquisition_sampler`` (TPESampler or GPSampler)
+scores PNAG's generated candidate pool with its acquisition function (PNAG replaces the random
+candidates the acquisition is maximised over).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from typing import Any, Sequence
 
+import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.samplers import BaseSampler, RandomSampler
+from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from pnag_sampler.adapters.optuna_acquisition import acquisition_values, check_supported
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.generator import PNAG
+from pnag_sampler.online import OnlineSearch, OnlineTraining
 from pnag_sampler.search import GuidedSearch
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
+from pnag_sampler.spaces.parameters import Parameter, ParameterSpace
 
 _ARCH_ATTR = "pnag:architecture:{space}"
 _CLAIM_ATTEMPTS = 5
@@ -70,8 +84,24 @@ def _space_of_param(name: str) -> SearchSpace | None:
     return None
 
 
+def _parameter(name: str, distribution: BaseDistribution) -> Parameter:
+    """The framework-neutral form of one Optuna distribution."""
+    if isinstance(distribution, CategoricalDistribution):
+        return Parameter(name, choices=tuple(distribution.choices))
+    if isinstance(distribution, IntDistribution):
+        step = None if distribution.log else distribution.step
+        return Parameter(name, low=distribution.low, high=distribution.high, log=distribution.log, step=step, integer=True)
+    if isinstance(distribution, FloatDistribution):
+        return Parameter(name, low=distribution.low, high=distribution.high, log=distribution.log, step=distribution.step)
+    raise ValueError(f"PNAGSampler cannot model parameter '{name}' with {type(distribution).__name__}")
+
+
+def _space_key(search_space: dict[str, BaseDistribution]) -> tuple:
+    return tuple((name, repr(distribution)) for name, distribution in search_space.items())
+
+
 class PNAGSampler(BaseSampler):
-    """Sampler that generates architectures of built-in spaces with PNAG.
+    """Sampler that generates architectures (and configurations of any space) with PNAG.
 
     Example:
         .. code-block:: python
@@ -90,15 +120,21 @@ class PNAGSampler(BaseSampler):
             study.optimize(objective, n_trials=10)
 
     Args:
-        seed: Seed of the generator's candidate pools and of the independent sampler.
-        n_startup_trials: Trials proposed in the generator's own order (most frequently
-            generated first) before the surrogate ranks candidates by expected improvement.
+        seed: Seed of the generator's candidate pools, of values drawn inside a level's bin and
+            of the independent sampler.
+        n_startup_trials: Built-in spaces: trials proposed in the generator's own order (most
+            frequently generated first) before the surrogate ranks candidates by expected
+            improvement. A user's space: completed trials sampled by the independent sampler
+            before PNAG's online model takes over.
         pool_size: Candidates generated per pool round.
         cfg_scale: Classifier-free guidance weight towards the top-performance condition.
         weights: Checkpoint folder per space name, instead of the shipped weights.
-        independent_sampler: Sampler for parameters of no built-in space (default RandomSampler).
+        independent_sampler: Sampler for parameters PNAG does not model (default RandomSampler).
         base_sampler: If given, the sampler that takes over after ``n_pnag_trials`` trials.
         n_pnag_trials: Number of trials PNAG designs before handing over to ``base_sampler``.
+        acquisition_sampler: A TPESampler or GPSampler whose acquisition function ranks PNAG's
+            candidate pool (instead of PNAG's own surrogate), once that sampler has a model.
+        online_training: Training budget of the online model for a user's space.
         warn_independent_sampling: Warn once per parameter that goes to the independent sampler.
     """
 
@@ -113,10 +149,17 @@ class PNAGSampler(BaseSampler):
         independent_sampler: BaseSampler | None = None,
         base_sampler: BaseSampler | None = None,
         n_pnag_trials: int = 10,
+        acquisition_sampler: BaseSampler | None = None,
+        online_training: OnlineTraining | None = None,
         warn_independent_sampling: bool = True,
     ) -> None:
         if n_startup_trials < 0 or n_pnag_trials < 0:
             raise ValueError("n_startup_trials and n_pnag_trials must be non-negative")
+        if base_sampler is not None and acquisition_sampler is not None:
+            raise ValueError("give base_sampler (PNAG as initial design) or acquisition_sampler (PNAG as candidate pool), not both")
+        if acquisition_sampler is not None:
+            check_supported(acquisition_sampler)
+        self._seed = seed
         self._search_seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self._n_startup_trials = n_startup_trials
         self._pool_size = pool_size
@@ -125,12 +168,24 @@ class PNAGSampler(BaseSampler):
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._base_sampler = base_sampler
         self._n_pnag_trials = n_pnag_trials
+        self._acquisition_sampler = acquisition_sampler
+        self._online_training = online_training or OnlineTraining()
         self._warn_independent_sampling = warn_independent_sampling
         self._warned_params: set[str] = set()
         self._searches: dict[str, GuidedSearch] = {}
+        self._online_searches: dict[tuple, OnlineSearch] = {}
+        self._intersection = IntersectionSearchSpace()
+        self._values_rng: np.random.Generator | None = None
         self._proposed: dict[tuple[int, str], dict[str, Any]] = {}
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        """Draws values inside a level's bin; created on first use (after fork or reseed)."""
+        if self._values_rng is None:
+            self._values_rng = np.random.default_rng(self._seed)
+        return self._values_rng
 
     # -- hand-over to a base sampler ------------------------------------------------------
     def _handed_over(self, trial: FrozenTrial) -> bool:
@@ -140,13 +195,20 @@ class PNAGSampler(BaseSampler):
         self._raise_error_if_multi_objective(study)
         if self._handed_over(trial):
             return self._base_sampler.infer_relative_search_space(study, trial)
-        return {}
+        return {
+            name: distribution
+            for name, distribution in self._intersection.calculate(study).items()
+            if not distribution.single() and _space_of_param(name) is None
+        }
 
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         self._raise_error_if_multi_objective(study)
         if self._handed_over(trial):
             return self._base_sampler.sample_relative(study, trial, search_space)
-        return {}
+        if not search_space:
+            return {}
+        with self._lock:
+            return self._sample_configuration(study, trial, search_space)
 
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution) -> Any:
         self._raise_error_if_multi_objective(study)
@@ -159,13 +221,72 @@ class PNAGSampler(BaseSampler):
             if tuple(param_distribution.choices) == expected:
                 return self._architecture_params(study, trial, space)[slot]
         if self._warn_independent_sampling and param_name not in self._warned_params:
-            self._warned_params.add(param_name)
-            optuna.logging.get_logger(__name__).warning(
-                f"PNAGSampler samples parameter '{param_name}' (trial {trial.number}) with "
-                f"{type(self._independent_sampler).__name__}: it belongs to no built-in architecture "
-                f"space (use suggest_architecture(trial, space) with one of {list(SPACE_NAMES)})."
-            )
+            completed = study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)
+            if len(completed) >= max(1, self._n_startup_trials):
+                self._warned_params.add(param_name)
+                optuna.logging.get_logger(__name__).warning(
+                    f"PNAGSampler samples parameter '{param_name}' (trial {trial.number}) with "
+                    f"{type(self._independent_sampler).__name__}: it is not in every completed trial "
+                    f"(a conditional or dynamic parameter), so PNAG's model of the space does not cover it."
+                )
         return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- ranking candidates ----------------------------------------------------------------
+    def _ranked(self, search: GuidedSearch, study: Study, trial: FrozenTrial, evaluated: dict[str, float],
+                pending: set[str], n: int, to_params, search_space: dict[str, BaseDistribution]) -> list[str]:
+        """The ``n`` best candidates: by ``acquisition_sampler`` when set and ready, else by
+        PNAG's own surrogate. ``to_params`` turns a candidate string into a parameter dict."""
+        if self._acquisition_sampler is not None:
+            candidates = search.candidates(set(evaluated) | pending)
+            if candidates:
+                values = acquisition_values(
+                    self._acquisition_sampler, study, trial, search_space, [to_params(c) for c in candidates],
+                )
+                if values is not None:
+                    order = np.argsort(-np.asarray(values), kind="stable")
+                    return [candidates[i] for i in order[:n]]
+        return search.propose(evaluated, pending, n=n)
+
+    # -- a user's space ----------------------------------------------------------------------
+    def _sample_configuration(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        key = _space_key(search_space)
+        online = self._online_searches.get(key)
+        space = online.space if online is not None else ParameterSpace(
+            [_parameter(name, d) for name, d in search_space.items()], name="optuna search space"
+        )
+        sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+        evaluated: dict[str, float] = {}
+        pending: set[str] = set()
+        results = 0
+        for other in study._storage.get_all_trials(study._study_id, deepcopy=False):
+            if other._trial_id == trial._trial_id or not search_space.keys() <= other.params.keys():
+                continue
+            try:
+                text = space.to_string(space.from_values(other.params))
+            except InvalidArchitectureError:
+                continue
+            if other.state == TrialState.COMPLETE and other.value is not None and math.isfinite(other.value) and _is_feasible(other):
+                evaluated[text] = max(sign * other.value, evaluated.get(text, -math.inf))
+                results += 1
+            else:
+                pending.add(text)
+        if results < max(1, self._n_startup_trials):
+            return {}
+        if online is None:
+            online = self._online_searches[key] = OnlineSearch(
+                space, seed=self._search_seed, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
+                min_support=self._n_startup_trials, training=self._online_training,
+            )
+        search = online.search(evaluated, n_results=results)
+        drawn: dict[str, dict[str, Any]] = {}
+
+        def values_of(text: str) -> dict[str, Any]:
+            if text not in drawn:
+                drawn[text] = space.to_values(space.from_string(text), self._rng)
+            return drawn[text]
+
+        best = self._ranked(search, study, trial, evaluated, pending - set(evaluated), 1, values_of, search_space)[0]
+        return values_of(best)
 
     # -- architecture proposals ----------------------------------------------------------
     def _search(self, space: SearchSpace) -> GuidedSearch:
@@ -203,8 +324,13 @@ class PNAGSampler(BaseSampler):
         evaluated, claimed = self._history(study, space, others)
         attr = _ARCH_ATTR.format(space=space.name)
         in_flight = sum(1 for t in others if t.state == TrialState.RUNNING and t.number < trial.number and attr not in t.system_attrs)
+        distributions = {_param_name(space, slot): CategoricalDistribution(list(c)) for slot, c in space.parameter_choices().items()}
+
+        def trial_params(text: str) -> dict[str, Any]:
+            return {_param_name(space, slot): v for slot, v in space.to_params(space.from_string(text)).items()}
+
         for _ in range(_CLAIM_ATTEMPTS):
-            ranked = self._search(space).propose(evaluated, claimed, n=in_flight + 1)
+            ranked = self._ranked(self._search(space), study, trial, evaluated, claimed, in_flight + 1, trial_params, distributions)
             choice = ranked[min(in_flight, len(ranked) - 1)]
             study._storage.set_trial_system_attr(trial._trial_id, attr, choice)
             if any(t.state == TrialState.RUNNING for t in others):
@@ -257,6 +383,8 @@ class PNAGSampler(BaseSampler):
         sampler.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:
+        self._values_rng = np.random.default_rng()
         self._independent_sampler.reseed_rng()
-        if self._base_sampler is not None:
-            self._base_sampler.reseed_rng()
+        for sampler in (self._base_sampler, self._acquisition_sampler):
+            if sampler is not None:
+                sampler.reseed_rng()

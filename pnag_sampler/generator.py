@@ -123,23 +123,14 @@ class PNAG:
     ) -> TrainingReport:
         """Train stage 1 on ``architectures`` and stage 2 on them with their ``performance``
         quantiles (None: unconditional, only the null condition is learned)."""
-        for dag in architectures:
-            self.space.require_valid(dag)
-        values = None if performance is None else torch.as_tensor(np.asarray(performance), dtype=torch.float32)
-        if values is not None and (values.shape != (len(architectures),) or not torch.isfinite(values).all()):
-            raise InvalidScoreError("performance must hold one finite value per architecture")
-        torch.manual_seed(seed)
-        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        values = self._checked_performance(architectures, performance)
         stage1, seconds1 = timed(
-            train_autoencoder, self.autoencoder, ops, adjacency,
+            self.fit_autoencoder, architectures,
             epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
         )
-        indices = self.autoencoder.tokenize(ops, adjacency)
-        conditions = self.condition_layout.encode({"performance": None if values is None else values[:, None]}, len(architectures))
         stage2, seconds2 = timed(
-            train_transformer, self.transformer, self.autoencoder, indices, conditions,
+            self.fit_transformer, architectures, values,
             epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
-            unconditional=values is None,
         )
         self.metadata.update(
             trained_architectures=len(architectures),
@@ -147,8 +138,62 @@ class PNAG:
             transformer_epochs=transformer_epochs,
             seed=seed,
         )
-        self.eval()
         return TrainingReport(seconds1, seconds2, stage1, stage2)
+
+    def fit_autoencoder(
+        self, architectures: Sequence[Dag], *, epochs: int, batch_size: int = 256, seed: int = 0, progress: bool = True,
+    ) -> dict[str, list[float]]:
+        """Stage 1 alone: it needs architectures only, never scores (the space's structure)."""
+        for dag in architectures:
+            self.space.require_valid(dag)
+        torch.manual_seed(seed)
+        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        history = train_autoencoder(self.autoencoder, ops, adjacency, epochs=epochs, batch_size=batch_size, seed=seed, progress=progress)
+        self.eval()
+        return history
+
+    def fit_transformer(
+        self,
+        architectures: Sequence[Dag],
+        performance: np.ndarray | None = None,
+        *,
+        unconditioned: Sequence[Dag] = (),
+        epochs: int,
+        batch_size: int = 256,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> dict[str, list[float]]:
+        """Stage 2 alone, on the frozen stage-1 tokens of ``architectures`` conditioned on their
+        ``performance`` quantiles; ``unconditioned`` architectures (scores unknown, e.g. samples
+        of the space) train only the null condition."""
+        values = self._checked_performance(architectures, performance)
+        everything = list(architectures) + list(unconditioned)
+        for dag in everything:
+            self.space.require_valid(dag)
+        ops, adjacency = dags_to_tensors(self.space.node_types, everything)
+        indices = self.autoencoder.tokenize(ops, adjacency)
+        known = torch.zeros(len(everything), 1)
+        if values is not None:
+            known[: len(architectures), 0] = values
+        conditions = self.condition_layout.encode({"performance": known}, len(everything))
+        null_rows = torch.ones(len(everything), dtype=torch.bool)
+        if values is not None:
+            null_rows[: len(architectures)] = False
+        history = train_transformer(
+            self.transformer, self.autoencoder, indices, conditions,
+            epochs=epochs, batch_size=batch_size, seed=seed, progress=progress, null_rows=null_rows,
+        )
+        self.eval()
+        return history
+
+    @staticmethod
+    def _checked_performance(architectures: Sequence[Dag], performance: np.ndarray | None) -> torch.Tensor | None:
+        if performance is None:
+            return None
+        values = torch.as_tensor(np.asarray(performance, dtype=np.float64), dtype=torch.float32)
+        if values.shape != (len(architectures),) or not torch.isfinite(values).all():
+            raise InvalidScoreError("performance must hold one finite value per architecture")
+        return values
 
     # -- generation -------------------------------------------------------------------------
     @torch.no_grad()

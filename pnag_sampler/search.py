@@ -22,6 +22,13 @@ from pnag_sampler.spaces.base import Dag
 from pnag_sampler.surrogate import BootstrapRidgeSurrogate, expected_improvement
 
 
+def require_finite_scores(evaluated: Mapping[str, float]) -> None:
+    """Reject a NaN or infinite score, naming the architecture it belongs to."""
+    for text, score in evaluated.items():
+        if not np.isfinite(score):
+            raise InvalidScoreError(f"the score of {text} is {score}; scores must be finite")
+
+
 class GuidedSearch:
     def __init__(
         self,
@@ -32,6 +39,7 @@ class GuidedSearch:
         cfg_scale: float = 2.0,
         min_support: int = 3,
         max_pool_rounds: int = 8,
+        allow_repeats: bool = False,
     ):
         self.model = model
         self.space = model.space
@@ -40,6 +48,9 @@ class GuidedSearch:
         self.cfg_scale = cfg_scale
         self.min_support = min_support
         self.max_pool_rounds = max_pool_rounds
+        #: for spaces where one string stands for many configurations (binned continuous
+        #: parameters), seen strings may be proposed again once no unseen one is left
+        self.allow_repeats = allow_repeats
         self._pools: list[list[tuple[str, Dag, int]]] = []
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
@@ -58,9 +69,14 @@ class GuidedSearch:
             self._pools.append([(text, first[text], count) for text, count in counts.most_common()])
         return self._pools[round_index]
 
+    def candidates(self, seen: Collection[str]) -> list[str]:
+        """Unseen candidates in the generator's order (most often generated first)."""
+        return [text for text, _, _ in self._unseen_candidates(set(seen))]
+
     def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
         """Unseen candidates of every pool generated so far; a new pool round is generated
-        while fewer than a quarter of a pool remain unseen, so choice never narrows to a few."""
+        while fewer than a quarter of a pool remain unseen, so choice never narrows to a few.
+        With none left: seen ones if repeats are allowed, else uniform samples of the space."""
         fresh: dict[str, tuple[str, Dag, int]] = {}
         for round_index in range(self.max_pool_rounds):
             for text, dag, count in self._pool(round_index):
@@ -71,6 +87,8 @@ class GuidedSearch:
                 break
         if fresh:
             return sorted(fresh.values(), key=lambda c: -c[2])
+        if self.allow_repeats:
+            return list(self._pool(0))
         rng = np.random.default_rng(self.seed + len(seen))
         for dag in self.space.sample(rng, 4 * self.pool_size):
             text = self.space.to_string(dag)
@@ -80,9 +98,7 @@ class GuidedSearch:
 
     def propose(self, evaluated: Mapping[str, float], pending: Collection[str] = (), n: int = 1) -> list[str]:
         """Up to ``n`` canonical strings to evaluate next (higher scores are better)."""
-        for text, score in evaluated.items():
-            if not np.isfinite(score):
-                raise InvalidScoreError(f"the score of {text} is {score}; scores must be finite")
+        require_finite_scores(evaluated)
         seen = set(evaluated) | set(pending)
         candidates = self._unseen_candidates(seen)
         if not candidates:

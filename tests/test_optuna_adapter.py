@@ -5,27 +5,46 @@ import multiprocessing
 import os
 import uuid
 
+import numpy as np
 import optuna
 import pytest
-from optuna.testing.pytest_samplers import BasicSamplerTestCase, SingleOnlySamplerTestCase
+from optuna.distributions import CategoricalDistribution
+from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase, SingleOnlySamplerTestCase
 
 from pnag_sampler import PNAGSampler, suggest_architecture
+from pnag_sampler.adapters.optuna_acquisition import acquisition_values
 from pnag_sampler.data import get_benchmark
+from pnag_sampler.online import OnlineTraining
+from pnag_sampler.spaces import get_space
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 ARCH_ATTR = "pnag:architecture:nb201"
+#: the conformance suites check behaviour, not quality: a tiny online budget keeps them fast
+QUICK = OnlineTraining(structure_samples=64, autoencoder_epochs=2, transformer_epochs=2)
+
+
+def quick_sampler(**kwargs) -> PNAGSampler:
+    return PNAGSampler(seed=0, online_training=QUICK, **kwargs)
 
 
 class TestPNAGSamplerBasic(BasicSamplerTestCase):
     @pytest.fixture
     def sampler(self):
-        return lambda: PNAGSampler(seed=0, warn_independent_sampling=False)
+        return lambda: quick_sampler(warn_independent_sampling=False)
+
+
+class TestPNAGSamplerRelative(RelativeSamplerTestCase):
+    """One completed trial is enough for PNAG's online model (n_startup_trials=1)."""
+
+    @pytest.fixture
+    def sampler(self):
+        return lambda: quick_sampler(n_startup_trials=1, pool_size=64)
 
 
 class TestPNAGSamplerSingleOnly(SingleOnlySamplerTestCase):
     @pytest.fixture
     def sampler(self):
-        return lambda: PNAGSampler(seed=0)
+        return lambda: quick_sampler()
 
 
 def nb201_objective(trial: optuna.Trial) -> float:
@@ -112,18 +131,75 @@ def test_initial_design_then_hand_over_to_tpe():
     assert has_attr == [True] * 4 + [False] * 4
 
 
-def test_unknown_parameters_warn_once_and_use_the_independent_sampler(caplog):
+def _log_warnings(caplog, run) -> list[str]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     optuna.logging.enable_propagation()
     try:
-        study = optuna.create_study(sampler=PNAGSampler(seed=0))
-        study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=3)
+        run()
     finally:
         optuna.logging.disable_propagation()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-    messages = [r.getMessage() for r in caplog.records if "PNAGSampler samples parameter 'lr'" in r.getMessage()]
-    assert len(messages) == 1
-    assert all(1e-4 <= t.params["lr"] <= 1e-1 for t in study.trials)
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_conditional_parameters_warn_once_and_use_the_independent_sampler(caplog):
+    """``x`` is in every trial and modelled; ``y`` only in some, so it goes to RandomSampler."""
+    sampler = quick_sampler(n_startup_trials=2)
+    study = optuna.create_study(sampler=sampler)
+
+    def objective(trial):
+        x = trial.suggest_int("x", 0, 9)
+        return x + (trial.suggest_float("y", 0.0, 1.0) if x % 2 else 0.0)
+
+    messages = _log_warnings(caplog, lambda: study.optimize(objective, n_trials=12))
+    assert len([m for m in messages if "parameter 'y'" in m]) == 1
+    assert not [m for m in messages if "parameter 'x'" in m]
+    assert len(sampler._online_searches) == 1  # x's space got an online model
+
+
+def test_user_space_is_learned_online_and_beats_its_random_start():
+    """A mixed space (log float, int with step, categorical): after the random start the online
+    model proposes every trial, refits as results come in, and improves on the start."""
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-5, 1.0, log=True)
+        width = trial.suggest_int("width", 16, 256, step=16)
+        act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
+        return (math.log10(lr) + 2.0) ** 2 + ((width - 128) / 64) ** 2 + (0.0 if act == "gelu" else 1.0)
+
+    sampler = PNAGSampler(seed=0, n_startup_trials=5, online_training=OnlineTraining(autoencoder_epochs=10))
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=25)
+    (online,) = sampler._online_searches.values()
+    assert online.refits >= 3
+    start = min(t.value for t in study.trials[:5])
+    assert min(t.value for t in study.trials[5:]) < start
+    assert all(1e-5 <= t.params["lr"] <= 1.0 and t.params["width"] % 16 == 0 for t in study.trials)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optuna.samplers.TPESampler(seed=0, n_startup_trials=3),
+    lambda: optuna.samplers.GPSampler(seed=0, n_startup_trials=3),
+])
+def test_acquisition_sampler_ranks_the_generated_pool(make):
+    acquisition = make()
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, acquisition_sampler=acquisition))
+    study.optimize(nb201_objective, n_trials=6)
+    cells = [t.system_attrs[ARCH_ATTR] for t in study.trials]
+    assert len(set(cells)) == 6
+    # after its startup the acquisition scores one value per pool member
+    space = get_space("nb201")
+    pool = [{f"nb201/{k}": v for k, v in space.to_params(d).items()} for d in space.sample(np.random.default_rng(0), 20)]
+    distributions = {f"nb201/{k}": CategoricalDistribution(list(c)) for k, c in space.parameter_choices().items()}
+    trial = study.ask()
+    values = acquisition_values(acquisition, study, study._storage.get_trial(trial._trial_id), distributions, pool)
+    assert values is not None and len(values) == 20 and all(map(math.isfinite, values))
+
+
+def test_acquisition_sampler_must_score_a_pool():
+    with pytest.raises(ValueError, match="TPESampler or a GPSampler"):
+        PNAGSampler(acquisition_sampler=optuna.samplers.RandomSampler())
+    with pytest.raises(ValueError, match="not both"):
+        PNAGSampler(base_sampler=optuna.samplers.TPESampler(), acquisition_sampler=optuna.samplers.TPESampler())
 
 
 def _worker(storage_url: str, study_name: str, n_trials: int, seed: int) -> None:

@@ -72,16 +72,20 @@ def train_transformer(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool = True,
-    unconditional: bool = False,
+    null_rows: torch.Tensor | None = None,
 ) -> dict[str, list[float]]:
     """Stage 2: next-scale prediction of the (frozen) autoencoder's tokens under conditions.
 
-    ``unconditional`` trains the null condition only (no performance is known)."""
+    Rows marked in ``null_rows`` (a bool mask) always train the null condition: their
+    performance is unknown, yet they teach the generator what the space looks like. Other rows
+    train it with probability ``condition_dropout``, which classifier-free guidance needs."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(transformer.parameters(), lr=lr, weight_decay=1e-4)
     total_steps = max(1, epochs * math.ceil(len(conditions) / batch_size))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps, pct_start=0.1)
     dropout = transformer.config.condition_dropout
+    if null_rows is None:
+        null_rows = torch.zeros(len(conditions), dtype=torch.bool)
     history: dict[str, list[float]] = {"token_loss": []}
     transformer.train()
     for _ in tqdm(range(epochs), desc="stage 2: scale transformer", disable=not progress):
@@ -91,7 +95,7 @@ def train_transformer(
             with torch.no_grad():
                 inputs = next_scale_inputs(autoencoder, batch_indices)
             targets = torch.cat([scale.flatten(1) for scale in batch_indices], dim=1)
-            drop = torch.rand(len(batch), generator=generator) < (1.0 if unconditional else dropout)
+            drop = null_rows[batch] | (torch.rand(len(batch), generator=generator) < dropout)
             logits = transformer(inputs, conditions[batch], drop)
             loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
             optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,235 @@
+"""A user's hyperparameter space as a PNAG search space, known only at run time.
+
+Frameworks hand us spaces we have never seen: categorical, integer and float parameters, on a
+linear or log scale, with or without a step. Each becomes one operation node of a chain
+``input -> p_1 -> ... -> p_k -> output``; the node's operation is a *level* of its parameter:
+
+- a categorical parameter has one level per choice;
+- a numeric parameter with at most ``max_levels`` grid values has one level per value;
+- any other numeric parameter is cut into ``max_levels`` equal bins of its (log) range, and a
+  level decodes to a value drawn uniformly in its bin (for a stepped parameter, a grid value
+  drawn among those in the bin; a bin narrower than the step holds none and decodes to the
+  nearest grid value, which belongs to a neighbouring level).
+
+The chain's wiring is fixed, so an architecture is its tuple of levels, and the generator,
+its scales and the surrogate work unchanged. This space describes hyperparameters, not a
+network: the user's objective builds the model, so there is no module to build here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from pnag_sampler.errors import InvalidArchitectureError, PNAGError
+from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, SearchSpace
+
+DEFAULT_MAX_LEVELS = 16
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One hyperparameter, framework-neutral: ``choices`` for a categorical one, else a range."""
+
+    name: str
+    choices: tuple[Any, ...] | None = None
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+    step: float | None = None
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        if self.choices is not None:
+            if len(self.choices) == 0:
+                raise ValueError(f"parameter '{self.name}' has no choices")
+            return
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low > self.high:
+            raise ValueError(f"parameter '{self.name}': need finite low <= high, got [{self.low}, {self.high}]")
+        if self.log and self.low <= 0:
+            raise ValueError(f"parameter '{self.name}': a log scale needs low > 0, got {self.low}")
+        if self.step is not None and self.step <= 0:
+            raise ValueError(f"parameter '{self.name}': step must be positive, got {self.step}")
+
+    @property
+    def grid_step(self) -> float | None:
+        """Spacing of the values this parameter can take, None if continuous."""
+        if self.choices is not None:
+            return None
+        return self.step if self.step is not None else (1.0 if self.integer else None)
+
+    @property
+    def grid_size(self) -> int | None:
+        """Number of values on the grid, None if continuous."""
+        step = self.grid_step
+        if step is None:
+            return None
+        return int(math.floor((self.high - self.low) / step + 1e-9)) + 1
+
+
+class _Levels:
+    """How one parameter's values map to levels and back."""
+
+    def __init__(self, parameter: Parameter, max_levels: int) -> None:
+        self.parameter = parameter
+        grid = parameter.grid_size
+        if parameter.choices is not None:
+            self.count, self.binned = len(parameter.choices), False
+        elif grid is not None and grid <= max_levels:
+            self.count, self.binned = grid, False
+        else:
+            self.count, self.binned = max_levels, True
+
+    def _transform(self, value: float) -> float:
+        return math.log(value) if self.parameter.log else value
+
+    def _inverse(self, value: float) -> float:
+        return math.exp(value) if self.parameter.log else value
+
+    def level_of(self, value: Any) -> int:
+        p = self.parameter
+        if p.choices is not None:
+            for index, choice in enumerate(p.choices):
+                if choice == value or (choice is value):
+                    return index
+            raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is not one of {list(p.choices)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+            raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is not a finite number")
+        if not p.low <= value <= p.high:
+            raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is outside [{p.low}, {p.high}]")
+        if not self.binned:
+            return int(round((value - p.low) / p.grid_step))
+        low, high = self._transform(p.low), self._transform(p.high)
+        position = (self._transform(value) - low) / (high - low) if high > low else 0.0
+        return min(self.count - 1, int(position * self.count))
+
+    def value_of(self, level: int, rng: np.random.Generator) -> Any:
+        p = self.parameter
+        if p.choices is not None:
+            return p.choices[level]
+        if not self.binned:
+            return self._typed(p.low + level * p.grid_step)
+        low, high = self._transform(p.low), self._transform(p.high)
+        width = (high - low) / self.count
+        step = p.grid_step
+        if step is None:
+            value = self._inverse(low + (level + float(rng.random())) * width)
+            return self._typed(min(p.high, max(p.low, value)))
+        # a stepped parameter: a grid value whose own level is this one, uniformly
+        first = math.ceil((self._inverse(low + level * width) - p.low) / step - 1e-9)
+        last = min(math.floor((self._inverse(low + (level + 1) * width) - p.low) / step + 1e-9), self.parameter.grid_size - 1)
+        while first <= last and self.level_of(self._grid_value(first)) < level:
+            first += 1
+        while last >= first and self.level_of(self._grid_value(last)) > level:
+            last -= 1
+        if first > last:  # a bin narrower than the step holds no grid value: take the nearest
+            centre = self._inverse(low + (level + 0.5) * width)
+            return self._grid_value(min(self.parameter.grid_size - 1, max(0, round((centre - p.low) / step))))
+        return self._grid_value(int(rng.integers(first, last + 1)))
+
+    def _grid_value(self, index: int) -> int | float:
+        return self._typed(self.parameter.low + index * self.parameter.grid_step)
+
+    def _typed(self, value: float) -> int | float:
+        return int(round(value)) if self.parameter.integer else float(value)
+
+
+class ParameterSpace(SearchSpace):
+    """A chain of hyperparameters; ``name`` is for messages, not a registry key."""
+
+    def __init__(self, parameters: Sequence[Parameter], *, max_levels: int = DEFAULT_MAX_LEVELS, name: str = "parameters") -> None:
+        if not parameters:
+            raise ValueError("a parameter space needs at least one parameter")
+        names = [p.name for p in parameters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"parameter names must be unique, got {names}")
+        if max_levels < 2:
+            raise ValueError(f"max_levels must be at least 2, got {max_levels}")
+        self.name = name
+        self.parameters = tuple(parameters)
+        self._levels = tuple(_Levels(p, max_levels) for p in parameters)
+        self.operations = tuple(f"level{i}" for i in range(max(lv.count for lv in self._levels)))
+        self.num_nodes = len(parameters) + 2
+        self._wiring = tuple((i, i + 1) for i in range(self.num_nodes - 1))
+
+    @property
+    def is_finite(self) -> bool:
+        """True when every level is one value, so a level tuple is one configuration."""
+        return not any(lv.binned for lv in self._levels)
+
+    # -- validity -----------------------------------------------------------------------------
+    def _space_problem(self, dag: Dag) -> str | None:
+        if dag.edges != self._wiring:
+            return "the wiring must be the chain input -> parameters in order -> output"
+        for node, (op, levels) in enumerate(zip(dag.ops[1:-1], self._levels), start=1):
+            if self.operations.index(op) >= levels.count:
+                return f"node {node} ('{levels.parameter.name}') has {op}, but the parameter has {levels.count} levels"
+        return None
+
+    # -- strings and flat parameters -----------------------------------------------------------
+    def to_string(self, dag: Dag) -> str:
+        self.require_valid(dag)
+        return ",".join(str(self.operations.index(op)) for op in dag.ops[1:-1])
+
+    def from_string(self, text: str) -> Dag:
+        if not isinstance(text, str):
+            raise InvalidArchitectureError(f"expected a string of {len(self.parameters)} comma-separated levels, got {type(text).__name__}")
+        parts = text.split(",")
+        if len(parts) != len(self.parameters) or not all(part.isdigit() for part in parts):
+            raise InvalidArchitectureError(f"expected {len(self.parameters)} comma-separated levels, got {text!r}")
+        return self._dag([int(part) for part in parts])
+
+    def _dag(self, levels: Sequence[int]) -> Dag:
+        if any(level >= len(self.operations) for level in levels):
+            raise InvalidArchitectureError(f"levels {list(levels)} exceed the {len(self.operations)} this space has")
+        ops = (INPUT, *(self.operations[level] for level in levels), OUTPUT)
+        return self.require_valid(Dag(ops, self._wiring))
+
+    def parameter_choices(self) -> dict[str, tuple[str, ...]]:
+        return {lv.parameter.name: self.operations[: lv.count] for lv in self._levels}
+
+    def to_params(self, dag: Dag) -> dict[str, str]:
+        self.require_valid(dag)
+        return {p.name: op for p, op in zip(self.parameters, dag.ops[1:-1])}
+
+    def from_params(self, params: dict[str, Any]) -> Dag:
+        checked = self.checked_params(params)
+        return self._dag([self.operations.index(checked[p.name]) for p in self.parameters])
+
+    # -- the user's values -------------------------------------------------------------------
+    def from_values(self, values: Mapping[str, Any]) -> Dag:
+        """The levels of a configuration the user's framework evaluated."""
+        missing = [p.name for p in self.parameters if p.name not in values]
+        if missing:
+            raise InvalidArchitectureError(f"configuration lacks parameters {missing}")
+        return self._dag([lv.level_of(values[lv.parameter.name]) for lv in self._levels])
+
+    def to_values(self, dag: Dag, rng: np.random.Generator) -> dict[str, Any]:
+        """A configuration with these levels (binned levels draw their value in the bin)."""
+        self.require_valid(dag)
+        return {
+            lv.parameter.name: lv.value_of(self.operations.index(op), rng)
+            for lv, op in zip(self._levels, dag.ops[1:-1])
+        }
+
+    # -- sampling ------------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, n: int) -> list[Dag]:
+        counts = np.array([lv.count for lv in self._levels])
+        draws = (rng.random((n, len(counts))) * counts).astype(int)
+        return [self._dag(row) for row in draws]
+
+    # -- modules: none, the objective builds the model -----------------------------------------
+    def _no_module(self) -> PNAGError:
+        return PNAGError("a parameter space describes hyperparameters, not a network; the objective builds the model")
+
+    def build_module(self, dag: Dag, **options: Any):
+        raise self._no_module()
+
+    def build_sub_module(self, dag: Dag, **options: Any):
+        raise self._no_module()
+
+    def example_input(self, batch_size: int = 2):
+        raise self._no_module()
