@@ -177,6 +177,7 @@ class PNAGSampler(BaseSampler):
         self._intersection = IntersectionSearchSpace()
         self._values_rng: np.random.Generator | None = None
         self._proposed: dict[tuple[int, str], dict[str, Any]] = {}
+        self._strings: dict[tuple, str | None] = {}
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
 
@@ -361,15 +362,18 @@ class PNAGSampler(BaseSampler):
                 evaluated[text] = max(score, evaluated.get(text, -float("inf")))
         return evaluated, claimed - set(evaluated)
 
-    @staticmethod
-    def _architecture_from_params(space: SearchSpace, params: dict[str, Any]) -> str | None:
-        slots = {slot: params.get(_param_name(space, slot)) for slot in space.parameter_choices()}
-        if any(value is None for value in slots.values()):
-            return None
-        try:
-            return space.to_string(space.from_params(slots))
-        except InvalidArchitectureError:
-            return None
+    def _architecture_from_params(self, space: SearchSpace, params: dict[str, Any]) -> str | None:
+        """The canonical string of a trial's slot parameters (memoised: history is re-read on
+        every proposal), None if the trial has no complete architecture of ``space``."""
+        slots = tuple(params.get(_param_name(space, slot)) for slot in space.parameter_choices())
+        key = (space.name, slots)
+        if key not in self._strings:
+            try:
+                text = None if None in slots else space.to_string(space.from_params(dict(zip(space.parameter_choices(), slots))))
+            except InvalidArchitectureError:
+                text = None
+            self._strings[key] = text
+        return self._strings[key]
 
     # -- bookkeeping hooks ---------------------------------------------------------------
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

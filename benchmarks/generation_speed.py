@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from pnag_sampler.generator import PNAG
-from results_io import write_json
+from pnag_sampler.files import write_json
 
 HERE = Path(__file__).resolve().parent
 

@@ -30,7 +30,7 @@ from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.pretraining import TrainingSet, train_on_benchmark
 from pnag_sampler.spaces import get_space
-from results_io import write_json
+from pnag_sampler.files import write_json
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"

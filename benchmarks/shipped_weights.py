@@ -17,7 +17,7 @@ import numpy as np
 
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.generator import PNAG
-from results_io import write_json
+from pnag_sampler.files import write_json
 from pnag_sampler.metrics import generation_quality
 
 HERE = Path(__file__).resolve().parent

@@ -19,6 +19,7 @@ from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_quality
 from pnag_sampler.pretraining import TrainingSet, train_on_benchmark, training_set_of
 from pnag_sampler.spaces import SPACE_NAMES, get_space
+from pnag_sampler.study import add_study_parser
 
 
 def _target(text: str) -> float | None:
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", action="store_true")
 
     add_demo_parser(commands)
+    add_study_parser(commands)
     return parser
 
 
@@ -141,7 +143,7 @@ COMMANDS = {"train": cmd_train, "generate": cmd_generate}
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "demo":
+        if args.command in ("demo", "study"):
             return args.handler(args)
         result = COMMANDS[args.command](args)
     except (PNAGError, ValueError) as error:

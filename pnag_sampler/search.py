@@ -19,7 +19,7 @@ import numpy as np
 from pnag_sampler.errors import InvalidScoreError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.spaces.base import Dag
-from pnag_sampler.surrogate import BootstrapRidgeSurrogate, expected_improvement
+from pnag_sampler.surrogate import BootstrapRidgeSurrogate, architecture_features, expected_improvement
 
 
 def require_finite_scores(evaluated: Mapping[str, float]) -> None:
@@ -52,6 +52,8 @@ class GuidedSearch:
         #: parameters), seen strings may be proposed again once no unseen one is left
         self.allow_repeats = allow_repeats
         self._pools: list[list[tuple[str, Dag, int]]] = []
+        #: surrogate feature row of every architecture seen so far, by canonical string
+        self._features: dict[str, np.ndarray] = {}
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
@@ -96,6 +98,14 @@ class GuidedSearch:
                 fresh.setdefault(text, (text, dag, 0))
         return list(fresh.values())
 
+    def _feature_rows(self, texts: list[str], dags: list[Dag] | None = None) -> np.ndarray:
+        missing = [i for i, text in enumerate(texts) if text not in self._features]
+        if missing:
+            new = [dags[i] if dags is not None else self.space.from_string(texts[i]) for i in missing]
+            for i, row in zip(missing, architecture_features(self.space, new)):
+                self._features[texts[i]] = row
+        return np.stack([self._features[text] for text in texts])
+
     def propose(self, evaluated: Mapping[str, float], pending: Collection[str] = (), n: int = 1) -> list[str]:
         """Up to ``n`` canonical strings to evaluate next (higher scores are better)."""
         require_finite_scores(evaluated)
@@ -106,10 +116,9 @@ class GuidedSearch:
             best = max(evaluated, key=evaluated.get) if evaluated else next(iter(pending))
             return [best] * n
         if len(evaluated) >= self.min_support:
-            dags = [self.space.from_string(text) for text in evaluated]
-            surrogate = BootstrapRidgeSurrogate(self.space, seed=self.seed + len(evaluated))
-            surrogate.fit(dags, list(evaluated.values()))
-            mean, std = surrogate.predict([c[1] for c in candidates])
+            surrogate = BootstrapRidgeSurrogate(seed=self.seed + len(evaluated))
+            surrogate.fit(self._feature_rows(list(evaluated)), list(evaluated.values()))
+            mean, std = surrogate.predict(self._feature_rows([c[0] for c in candidates], [c[1] for c in candidates]))
             scores = expected_improvement(mean, std, max(evaluated.values()))
             order = np.lexsort((-np.array([c[2] for c in candidates]), -scores))
             candidates = [candidates[i] for i in order]

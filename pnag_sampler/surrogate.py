@@ -30,34 +30,34 @@ def architecture_features(space: SearchSpace, dags: Sequence[Dag]) -> np.ndarray
 
 
 class BootstrapRidgeSurrogate:
-    def __init__(self, space: SearchSpace, *, members: int = 16, alpha: float = 1.0, seed: int = 0):
-        self.space = space
+    """Works on feature rows (see :func:`architecture_features`), so callers can cache them."""
+
+    def __init__(self, *, members: int = 16, alpha: float = 1.0, seed: int = 0):
         self.members = members
         self.alpha = alpha
         self.seed = seed
         self._weights: np.ndarray | None = None
+        self._columns: np.ndarray | None = None
 
-    def fit(self, dags: Sequence[Dag], scores: Sequence[float]) -> "BootstrapRidgeSurrogate":
+    def fit(self, features: np.ndarray, scores: Sequence[float]) -> "BootstrapRidgeSurrogate":
         y = np.asarray(scores, dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(y))
         if bad.size:
-            raise InvalidScoreError(f"score of {self.space.to_string(dags[bad[0]])} is {y[bad[0]]}; scores must be finite")
-        x = np.hstack([architecture_features(self.space, dags), np.ones((len(y), 1))])
-        rng = np.random.default_rng(self.seed)
-        weights = []
-        for _ in range(self.members):
-            rows = rng.integers(0, len(y), len(y))
-            a, b = x[rows], y[rows]
-            weights.append(np.linalg.solve(a.T @ a + self.alpha * np.eye(x.shape[1]), a.T @ b))
-        self._weights = np.stack(weights, axis=1)
+            raise InvalidScoreError(f"score #{bad[0]} is {y[bad[0]]}; scores must be finite")
+        # columns constant over the evaluated set (e.g. a fixed wiring) carry no information
+        self._columns = np.flatnonzero(features.min(axis=0) != features.max(axis=0))
+        x = np.hstack([features[:, self._columns], np.ones((len(y), 1))])
+        rows = np.random.default_rng(self.seed).integers(0, len(y), (self.members, len(y)))
+        a = x[rows]  # one bootstrap resample per member, solved as one batch
+        gram = a.transpose(0, 2, 1) @ a + self.alpha * np.eye(x.shape[1])
+        self._weights = np.linalg.solve(gram, a.transpose(0, 2, 1) @ y[rows][..., None])[..., 0].T
         return self
 
-    def predict(self, dags: Sequence[Dag]) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over the ensemble, one value per architecture."""
+    def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation over the ensemble, one value per row."""
         if self._weights is None:
             raise RuntimeError("fit the surrogate before predicting")
-        x = np.hstack([architecture_features(self.space, dags), np.ones((len(dags), 1))])
-        predictions = x @ self._weights
+        predictions = np.hstack([features[:, self._columns], np.ones((len(features), 1))]) @ self._weights
         return predictions.mean(axis=1), predictions.std(axis=1)
 
 

@@ -1,0 +1,116 @@
+"""Seconds per ``ask`` + ``tell`` of PNAGSampler next to Optuna's samplers, in one run.
+
+    python benchmarks/optuna_overhead.py [--at 10 100 300] [--calls 5] [--seed 0] [--json]
+
+For each sampler and each history size N, a study is pre-filled with the same N completed
+trials (uniformly random NB201 cells, or random configurations of a 6-parameter mixed space,
+scored from the vendored table / a fixed function), then ``calls`` ask + tell rounds are timed.
+The first round is reported apart: it includes one-off work (PNAG loads its weights and
+generates its first pool; for a user's space it trains its online model). Results go to
+benchmarks/results/optuna_overhead.json; ratios are against TPESampler at the same N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+
+import optuna
+import torch
+
+from pnag_sampler import PNAGSampler, suggest_architecture
+from pnag_sampler.data import get_benchmark
+from pnag_sampler.files import write_json
+from pnag_sampler.spaces import get_space
+
+RESULTS = Path(__file__).parent / "results" / "optuna_overhead.json"
+SAMPLERS = {
+    "pnag": lambda seed: PNAGSampler(seed=seed),
+    "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
+    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
+    "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
+}
+
+
+def nb201_objective(trial: optuna.Trial) -> float:
+    table = get_benchmark("nb201")
+    return float(table.validation("cifar100")[table.index(suggest_architecture(trial, "nb201"))])
+
+
+def mixed_objective(trial: optuna.Trial) -> float:
+    """A 6-parameter space of the kinds users write: log float, stepped int, categorical."""
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    width = trial.suggest_int("width", 16, 512, step=16)
+    depth = trial.suggest_int("depth", 1, 8)
+    dropout = trial.suggest_float("dropout", 0.0, 0.5)
+    act = trial.suggest_categorical("act", ["relu", "gelu", "tanh"])
+    optimizer = trial.suggest_categorical("optimizer", ["adam", "sgd"])
+    return (math.log10(lr) + 3) ** 2 + (width / 256 - 1) ** 2 + (depth - 4) ** 2 / 8 + dropout + (act != "gelu") + (optimizer == "sgd")
+
+
+OBJECTIVES = {"nb201": nb201_objective, "mixed": mixed_objective}
+
+
+def prefilled_study(space: str, n: int, seed: int, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+    """A study holding ``n`` completed random trials of ``space`` (the same for every sampler)."""
+    source = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed), direction="maximize" if space == "nb201" else "minimize")
+    source.optimize(OBJECTIVES[space], n_trials=n)
+    study = optuna.create_study(sampler=sampler, direction=source.direction)
+    study.add_trials(source.trials)
+    return study
+
+
+def time_calls(study: optuna.Study, objective, calls: int) -> list[float]:
+    seconds = []
+    for _ in range(calls + 1):
+        start = time.perf_counter()
+        trial = study.ask()
+        study.tell(trial, objective(trial))
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--at", type=int, nargs="+", default=[10, 100, 300])
+    parser.add_argument("--calls", type=int, default=5)
+    parser.add_argument("--spaces", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+    rows = []
+    for space in args.spaces:
+        for n in args.at:
+            for name, make in SAMPLERS.items():
+                seconds = time_calls(prefilled_study(space, n, args.seed, make(args.seed)), OBJECTIVES[space], args.calls)
+                rows.append({
+                    "space": space, "completed_trials": n, "sampler": name,
+                    "first_call_seconds": seconds[0],
+                    "median_seconds": statistics.median(seconds[1:]),
+                    "mean_seconds": statistics.fmean(seconds[1:]),
+                })
+                print(f"{space:>6} n={n:<4} {name:<7} first {seconds[0]:8.3f}s  median {rows[-1]['median_seconds']:8.4f}s", flush=True)
+    for row in rows:
+        tpe = next(r for r in rows if r["sampler"] == "tpe" and r["space"] == row["space"] and r["completed_trials"] == row["completed_trials"])
+        row["median_ratio_to_tpe"] = row["median_seconds"] / tpe["median_seconds"]
+    results = {
+        "calls": args.calls, "seed": args.seed, "threads": args.threads,
+        "optuna": optuna.__version__, "torch": torch.__version__,
+        "rows": rows,
+    }
+    write_json(args.out, results)
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
