@@ -178,6 +178,8 @@ class PNAGSampler(BaseSampler):
         self._values_rng: np.random.Generator | None = None
         self._proposed: dict[tuple[int, str], dict[str, Any]] = {}
         self._strings: dict[tuple, str | None] = {}
+        self._finished: dict[tuple[str, int], tuple[str | None, float | None]] = {}
+        self._finished_owner: tuple[Any, int] | None = None
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
 
@@ -347,20 +349,34 @@ class PNAGSampler(BaseSampler):
         return [t for t in study._storage.get_all_trials(study._study_id, deepcopy=False) if t._trial_id != trial._trial_id]
 
     def _history(self, study: Study, space: SearchSpace, others: list[FrozenTrial]) -> tuple[dict[str, float], set[str]]:
-        """Of ``others``: evaluated architectures (score: higher is better) and all others claimed."""
-        attr = _ARCH_ATTR.format(space=space.name)
+        """Of ``others``: evaluated architectures (score: higher is better) and all others claimed.
+
+        A finished trial never changes, so what it contributes is read once per process (the
+        cache belongs to one study of one storage object, held so that its id is never reused)."""
+        if self._finished_owner is None or self._finished_owner[0] is not study._storage or self._finished_owner[1] != study._study_id:
+            self._finished.clear()
+            self._finished_owner = (study._storage, study._study_id)
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         evaluated: dict[str, float] = {}
         claimed: set[str] = set()
         for other in others:
-            text = other.system_attrs.get(attr) or self._architecture_from_params(space, other.params)
+            key = (space.name, other._trial_id)
+            entry = self._finished.get(key) or self._trial_entry(space, other, sign)
+            if other.state.is_finished():
+                self._finished[key] = entry
+            text, score = entry
             if text is None:
                 continue
             claimed.add(text)
-            if other.state == TrialState.COMPLETE and other.value is not None and _is_feasible(other):
-                score = sign * other.value
-                evaluated[text] = max(score, evaluated.get(text, -float("inf")))
+            if score is not None:
+                evaluated[text] = max(score, evaluated.get(text, -math.inf))
         return evaluated, claimed - set(evaluated)
+
+    def _trial_entry(self, space: SearchSpace, trial: FrozenTrial, sign: float) -> tuple[str | None, float | None]:
+        """(architecture string or None, score if it is a usable result else None)."""
+        text = trial.system_attrs.get(_ARCH_ATTR.format(space=space.name)) or self._architecture_from_params(space, trial.params)
+        usable = trial.state == TrialState.COMPLETE and trial.value is not None and _is_feasible(trial)
+        return text, sign * trial.value if usable else None
 
     def _architecture_from_params(self, space: SearchSpace, params: dict[str, Any]) -> str | None:
         """The canonical string of a trial's slot parameters (memoised: history is re-read on

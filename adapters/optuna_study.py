@@ -51,7 +51,7 @@ def check_held_out(weights: str, space: str, task: str) -> None:
         raise CheckpointError(f"{weights} was trained on '{task}' scores; a comparison on '{task}' needs held-out weights")
 
 
-def sampler_factories(space: str, weights: str) -> dict[str, SamplerFactory]:
+def sampler_factories(space: str, weights: str | None) -> dict[str, SamplerFactory]:
     """The methods a comparison can run, by name."""
     return {
         "pnag": lambda seed: PNAGSampler(seed=seed, weights={space: weights}),
@@ -63,6 +63,9 @@ def sampler_factories(space: str, weights: str) -> dict[str, SamplerFactory]:
         "tpe-multivariate": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
         "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
     }
+
+
+METHODS = tuple(sampler_factories("", ""))
 
 
 @dataclass
@@ -113,12 +116,13 @@ def compare(
 ) -> Comparison:
     benchmark = benchmark_for_task(space, task)
     space_name = benchmark.space.name
-    weights = weights or held_out_weights(space_name, task)
-    check_held_out(weights, space_name, task)
-    factories = sampler_factories(space_name, weights)
-    unknown = [m for m in methods if m not in factories]
+    unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(factories)}")
+        raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    if any(m.startswith("pnag") for m in methods):
+        weights = weights or held_out_weights(space_name, task)
+        check_held_out(weights, space_name, task)
+    factories = sampler_factories(space_name, weights)
     validation, test = benchmark.validation(task), benchmark.test(task)
 
     def objective(trial: optuna.Trial) -> float:
@@ -155,9 +159,9 @@ def plot(comparison: Comparison, path: str) -> None:
     for method, runs in comparison.best_test.items():
         runs = np.asarray(runs)
         mean = runs.mean(axis=0)
-        axes.plot(steps, mean, label=method)
+        (line,) = axes.plot(steps, mean, label=method)
         if len(runs) > 1:
-            axes.fill_between(steps, runs.min(axis=0), runs.max(axis=0), alpha=0.15)
+            axes.fill_between(steps, runs.min(axis=0), runs.max(axis=0), color=line.get_color(), alpha=0.12)
     axes.axhline(comparison.best_in_space_test, color="grey", linestyle=":", label="best in space (test)")
     axes.set_xlabel("trials")
     axes.set_ylabel(f"test score of best-by-validation ({comparison.task})")

@@ -102,6 +102,32 @@ def shipped_weights(results: dict) -> list[str]:
     return lines
 
 
+def optuna_study(results: dict) -> list[str]:
+    at = [t for t in (1, 2, 5, 10, 20, 50, 100) if t <= results["trials"]]
+    lines = [f"{results['space']} / {results['task']}, {len(results['seeds'])} seeds, {results['trials']} trials; test accuracy of the "
+             f"best-by-validation trial so far (mean over seeds); best in the space {results['best_in_space_test']:.2f}.", "",
+             "| sampler | " + " | ".join(f"after {t}" for t in at) + " | s/trial |",
+             "|---|" + "---|" * (len(at) + 1)]
+    for method, row in results["methods"].items():
+        per_trial = row["seconds"] / (results["trials"] * len(results["seeds"]))
+        lines.append(f"| {method} | " + " | ".join(f"{row['mean_best_test'][t - 1]:.2f}" for t in at) + f" | {per_trial:.3f} |")
+    return lines
+
+
+def optuna_overhead(results: dict) -> list[str]:
+    lines = [f"Median of {results['calls']} ask + tell rounds after N completed trials (the first round, with one-off work, apart); "
+             f"{results['threads']} threads, optuna {results['optuna']}.", "",
+             "| space | N | sampler | median s | ratio to TPE | first round s |", "|---|---|---|---|---|---|"]
+    for row in results["rows"]:
+        lines.append(f"| {row['space']} | {row['completed_trials']} | {row['sampler']} | {row['median_seconds']:.4f} | "
+                     f"{row['median_ratio_to_tpe']:.2f} | {row['first_call_seconds']:.3f} |")
+    lines += ["", f"Whole studies from scratch ({results['end_to_end'][0]['trials']} trials, everything included):", "",
+              "| space | sampler | s/trial | ratio to TPE | best value |", "|---|---|---|---|---|"]
+    for row in results["end_to_end"]:
+        lines.append(f"| {row['space']} | {row['sampler']} | {row['seconds_per_trial']:.4f} | {row['ratio_to_tpe']:.2f} | {row['best_value']:.4f} |")
+    return lines
+
+
 def main() -> None:
     folds, ablation = _load("generator_quality_folds.json"), _load("generator_quality_ablation.json")
     if folds is not None and ablation is not None:
@@ -112,6 +138,16 @@ def main() -> None:
     if shipped is not None:
         print("<!-- from benchmarks/results/shipped_weights.json -->")
         print("\n".join(shipped_weights(shipped)))
+        print()
+    study = _load("optuna_study/studies.json")
+    if study is not None:
+        print("<!-- from benchmarks/results/optuna_study/studies.json -->")
+        print("\n".join(optuna_study(study)))
+        print()
+    overhead = _load("optuna_overhead.json")
+    if overhead is not None:
+        print("<!-- from benchmarks/results/optuna_overhead.json -->")
+        print("\n".join(optuna_overhead(overhead)))
         print()
     speed = _load("generation_speed.json")
     if speed is not None:

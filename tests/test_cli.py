@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,30 @@ def test_demo_compares_generated_with_random():
     out = json.loads(result.stdout)
     assert len(out["generated"]) == len(out["random"]) == 5
     assert out["best_in_space_test"] == pytest.approx(94.3733, abs=1e-3)
+
+
+def test_study_main_job_writes_sqlite_plot_and_json(tmp_path):
+    """`pnag study` on the shipped held-out weights: real Optuna studies in one SQLite file."""
+    out = tmp_path / "study"
+    result = pnag("study", "--trials", "4", "--seeds", "2", "--methods", "pnag,random,tpe", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary["methods"]) == {"pnag", "random", "tpe"}
+    for row in summary["methods"].values():
+        assert len(row["mean_best_test"]) == 4 and len(row["best_test"]) == 2
+    assert json.loads((out / "studies.json").read_text()) == summary
+    assert (out / "studies.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import optuna
+
+    names = {s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{out / 'studies.db'}")}
+    assert names == {f"nb201-cifar100-{m}-seed{s}" for m in ("pnag", "random", "tpe") for s in (0, 1)}
+
+
+def test_study_refuses_weights_trained_on_the_task(tmp_path):
+    shipped = Path(__file__).parents[1] / "pnag_sampler" / "weights" / "nb201"
+    result = pnag("study", "--weights", str(shipped), "--out", str(tmp_path / "s"))
+    assert result.returncode == 2
+    assert "trained on 'cifar100' scores" in result.stderr
+    assert not (tmp_path / "s" / "studies.db").exists()
+    result = pnag("study", "--methods", "pnag,annealing", "--trials", "1", "--seeds", "1", "--out", str(tmp_path / "s"))
+    assert result.returncode == 2 and "unknown methods ['annealing']" in result.stderr

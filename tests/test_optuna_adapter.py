@@ -277,3 +277,15 @@ def test_four_processes_share_a_postgresql_study():
         _check_distributed(study)
     finally:
         optuna.delete_study(study_name=study.study_name, storage=POSTGRES_URL)
+
+
+def test_one_sampler_object_reused_for_a_second_study_reads_that_study():
+    """Finished trials are cached per study; a new in-memory study with the same trial ids must
+    not see the first study's results."""
+    sampler = PNAGSampler(seed=0)
+    first = optuna.create_study(direction="maximize", sampler=sampler)
+    first.optimize(nb201_objective, n_trials=4)
+    second = optuna.create_study(direction="maximize", sampler=sampler)
+    second.optimize(nb201_objective, n_trials=1)
+    evaluated, _ = sampler._history(second, get_space("nb201"), second.trials)
+    assert list(evaluated) == [second.trials[0].system_attrs[ARCH_ATTR]]
