@@ -28,6 +28,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -41,11 +42,12 @@ from optuna.trial import FrozenTrial, TrialState
 from pnag_sampler.adapters.optuna_acquisition import acquisition_values, check_supported
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.generator import PNAG
-from pnag_sampler.online import OnlineSearch, OnlineTraining
+from pnag_sampler.configurations import ConfigurationSearch
+from pnag_sampler.online import OnlineTraining
 from pnag_sampler.search import GuidedSearch
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
-from pnag_sampler.spaces.parameters import Parameter, ParameterSpace
+from pnag_sampler.spaces.parameters import Parameter
 
 _ARCH_ATTR = "pnag:architecture:{space}"
 _CLAIM_ATTEMPTS = 5
@@ -159,7 +161,6 @@ class PNAGSampler(BaseSampler):
             raise ValueError("give base_sampler (PNAG as initial design) or acquisition_sampler (PNAG as candidate pool), not both")
         if acquisition_sampler is not None:
             check_supported(acquisition_sampler)
-        self._seed = seed
         self._search_seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
         self._n_startup_trials = n_startup_trials
         self._pool_size = pool_size
@@ -173,22 +174,14 @@ class PNAGSampler(BaseSampler):
         self._warn_independent_sampling = warn_independent_sampling
         self._warned_params: set[str] = set()
         self._searches: dict[str, GuidedSearch] = {}
-        self._online_searches: dict[tuple, OnlineSearch] = {}
+        self._configuration_searches: dict[tuple, ConfigurationSearch] = {}
         self._intersection = IntersectionSearchSpace()
-        self._values_rng: np.random.Generator | None = None
         self._proposed: dict[tuple[int, str], dict[str, Any]] = {}
         self._strings: dict[tuple, str | None] = {}
         self._finished: dict[tuple[str, int], tuple[str | None, float | None]] = {}
         self._finished_owner: tuple[Any, int] | None = None
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
-
-    @property
-    def _rng(self) -> np.random.Generator:
-        """Draws values inside a level's bin; created on first use (after fork or reseed)."""
-        if self._values_rng is None:
-            self._values_rng = np.random.default_rng(self._seed)
-        return self._values_rng
 
     # -- hand-over to a base sampler ------------------------------------------------------
     def _handed_over(self, trial: FrozenTrial) -> bool:
@@ -253,43 +246,36 @@ class PNAGSampler(BaseSampler):
     # -- a user's space ----------------------------------------------------------------------
     def _sample_configuration(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         key = _space_key(search_space)
-        online = self._online_searches.get(key)
-        space = online.space if online is not None else ParameterSpace(
-            [_parameter(name, d) for name, d in search_space.items()], name="optuna search space"
-        )
+        if key not in self._configuration_searches:
+            self._configuration_searches[key] = ConfigurationSearch(
+                [_parameter(name, d) for name, d in search_space.items()], seed=self._search_seed,
+                n_startup=self._n_startup_trials, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
+                training=self._online_training, name="optuna search space",
+            )
+        search = self._configuration_searches[key]
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        evaluated: dict[str, float] = {}
-        pending: set[str] = set()
-        results = 0
+        evaluated: list[tuple[dict[str, Any], float]] = []
+        pending: list[dict[str, Any]] = []
         for other in study._storage.get_all_trials(study._study_id, deepcopy=False):
             if other._trial_id == trial._trial_id or not search_space.keys() <= other.params.keys():
                 continue
-            try:
-                text = space.to_string(space.from_values(other.params))
-            except InvalidArchitectureError:
-                continue
-            if other.state == TrialState.COMPLETE and other.value is not None and math.isfinite(other.value) and _is_feasible(other):
-                evaluated[text] = max(sign * other.value, evaluated.get(text, -math.inf))
-                results += 1
+            usable = other.state == TrialState.COMPLETE and other.value is not None and math.isfinite(other.value)
+            if usable and _is_feasible(other):
+                evaluated.append((other.params, sign * other.value))
             else:
-                pending.add(text)
-        if results < max(1, self._n_startup_trials):
+                pending.append(other.params)  # running, failed, pruned or infeasible: never again
+        if search.in_startup(len(evaluated)):
             return {}
-        if online is None:
-            online = self._online_searches[key] = OnlineSearch(
-                space, seed=self._search_seed, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
-                min_support=self._n_startup_trials, training=self._online_training,
+        rank = None
+        if self._acquisition_sampler is not None:
+            rank = lambda configurations: acquisition_values(  # noqa: E731
+                self._acquisition_sampler, study, trial, search_space, configurations,
             )
-        search = online.search(evaluated, n_results=results)
-        drawn: dict[str, dict[str, Any]] = {}
-
-        def values_of(text: str) -> dict[str, Any]:
-            if text not in drawn:
-                drawn[text] = space.to_values(space.from_string(text), self._rng)
-            return drawn[text]
-
-        best = self._ranked(search, study, trial, evaluated, pending - set(evaluated), 1, values_of, search_space)[0]
-        return values_of(best)
+        proposal = search.propose(evaluated, pending, rank=rank)
+        if proposal is None:  # a finite space, every configuration tried: repeat the best, as for architectures
+            warnings.warn("every configuration of the search space was tried already; repeating the best one")
+            proposal = {name: value for name, value in max(evaluated, key=lambda e: e[1])[0].items() if name in search_space}
+        return proposal
 
     # -- architecture proposals ----------------------------------------------------------
     def _search(self, space: SearchSpace) -> GuidedSearch:
@@ -403,7 +389,8 @@ class PNAGSampler(BaseSampler):
         sampler.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:
-        self._values_rng = np.random.default_rng()
+        for search in self._configuration_searches.values():
+            search.reseed()
         self._independent_sampler.reseed_rng()
         for sampler in (self._base_sampler, self._acquisition_sampler):
             if sampler is not None:

@@ -27,3 +27,7 @@ class CheckpointError(PNAGError, ValueError):
 
 class InvalidScoreError(PNAGError, ValueError):
     """A NaN or infinite score where a finite one is needed."""
+
+
+class UnsupportedParameterError(PNAGError, ValueError):
+    """A search-space entry PNAG cannot model (e.g. a normal distribution), named in the message."""

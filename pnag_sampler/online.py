@@ -2,8 +2,8 @@
 
 Stage 1 needs no scores: the autoencoder learns the space's structure from uniform samples of
 it, once. Stage 2 is refit on the evaluated configurations whenever their number has grown by
-``refit_growth`` (e.g. 1.5x: after 3, 5, 8, 12, 18, ... results), so the cost of learning stays
-a small share of a long search. The samples stay in every refit under the null condition, so
+``refit_growth`` (2x: after 3, 6, 12, 24, ... results), continuing from its previous weights,
+so the cost of learning stays a small share of a long search. The samples stay in every refit under the null condition, so
 the generator keeps knowing the whole space while it learns where the good part is.
 
 A refit is a pure function of (space, the results it is fit on, seed), so processes that share
@@ -29,13 +29,16 @@ class OnlineTraining:
     """How much an online model learns; small, because it runs inside ``ask``."""
 
     #: uniform samples of the space that stage 1 learns the structure from
-    structure_samples: int = 512
-    autoencoder_epochs: int = 40
+    structure_samples: int = 2048
+    autoencoder_epochs: int = 20
+    #: of those, the ones every stage-2 refit also trains on (null condition), to keep it cheap
+    prior_samples: int = 2048
     transformer_epochs: int = 10
-    #: small batches: few samples, and stage 1 needs many steps to decode levels exactly
-    batch_size: int = 32
+    #: later refits continue from the previous weights, so they need fewer epochs
+    refit_epochs: int = 3
+    batch_size: int = 64
     #: stage 2 is refit when the number of results has grown by this factor since the last fit
-    refit_growth: float = 1.5
+    refit_growth: float = 2.0
     #: evaluated rows are repeated to make up this share of a stage-2 epoch
     evaluated_share: float = 0.2
 
@@ -61,6 +64,7 @@ class OnlineSearch:
         self.training = training
         rng = np.random.default_rng(seed)
         self._samples = space.sample(rng, training.structure_samples)
+        self._prior = self._samples[: training.prior_samples]
         self._model = PNAG(space, transformer_options={"width": 32, "depth": 2, "heads": 2})
         self._model.fit_autoencoder(
             self._samples, epochs=training.autoencoder_epochs, batch_size=training.batch_size, seed=seed, progress=False,
@@ -82,11 +86,11 @@ class OnlineSearch:
         quantiles = (rankdata(scores) - 1) / max(1, len(scores) - 1) if dags else None
         repeats = 0
         if dags:
-            wanted = self.training.evaluated_share * len(self._samples) / (1.0 - self.training.evaluated_share)
+            wanted = self.training.evaluated_share * len(self._prior) / (1.0 - self.training.evaluated_share)
             repeats = max(1, round(wanted / len(dags)))
         self._model.fit_transformer(
             dags * repeats, None if quantiles is None else np.tile(quantiles, repeats),
-            unconditioned=self._samples, epochs=self.training.transformer_epochs, batch_size=self.training.batch_size,
+            unconditioned=self._prior, epochs=self.training.refit_epochs if self.refits else self.training.transformer_epochs, batch_size=self.training.batch_size,
             seed=self.seed + len(dags), progress=False,
         )
         self._fitted_on = len(dags) if n_results is None else n_results

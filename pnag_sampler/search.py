@@ -66,7 +66,7 @@ class GuidedSearch:
             for dag, problem in zip(generation.architectures, generation.problems):
                 if problem is None:
                     text = self.space.to_string(dag)
-                    first.setdefault(text, dag)
+                    first.setdefault(text, self.space.from_string(text))  # canonical form
                     counts[text] += 1
             self._pools.append([(text, first[text], count) for text, count in counts.most_common()])
         return self._pools[round_index]
@@ -78,7 +78,8 @@ class GuidedSearch:
     def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
         """Unseen candidates of every pool generated so far; a new pool round is generated
         while fewer than a quarter of a pool remain unseen, so choice never narrows to a few.
-        With none left: seen ones if repeats are allowed, else uniform samples of the space."""
+        With no unseen valid candidate: the first pool again if repeats are allowed and it holds
+        any, else uniform samples of the space (unseen ones unless repeats are allowed)."""
         fresh: dict[str, tuple[str, Dag, int]] = {}
         for round_index in range(self.max_pool_rounds):
             for text, dag, count in self._pool(round_index):
@@ -89,16 +90,17 @@ class GuidedSearch:
                 break
         if fresh:
             return sorted(fresh.values(), key=lambda c: -c[2])
-        if self.allow_repeats:
+        if self.allow_repeats and self._pool(0):
             return list(self._pool(0))
         rng = np.random.default_rng(self.seed + len(seen))
         for dag in self.space.sample(rng, 4 * self.pool_size):
             text = self.space.to_string(dag)
-            if text not in seen:
+            if text not in seen or self.allow_repeats:
                 fresh.setdefault(text, (text, dag, 0))
         return list(fresh.values())
 
     def _feature_rows(self, texts: list[str], dags: list[Dag] | None = None) -> np.ndarray:
+        """Surrogate features of architectures by canonical string, each computed once."""
         missing = [i for i, text in enumerate(texts) if text not in self._features]
         if missing:
             new = [dags[i] if dags is not None else self.space.from_string(texts[i]) for i in missing]

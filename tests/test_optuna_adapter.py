@@ -20,7 +20,7 @@ from pnag_sampler.spaces import get_space
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 ARCH_ATTR = "pnag:architecture:nb201"
 #: the conformance suites check behaviour, not quality: a tiny online budget keeps them fast
-QUICK = OnlineTraining(structure_samples=64, autoencoder_epochs=2, transformer_epochs=2)
+QUICK = OnlineTraining(structure_samples=64, autoencoder_epochs=2, prior_samples=64, transformer_epochs=2, refit_epochs=1)
 
 
 def quick_sampler(**kwargs) -> PNAGSampler:
@@ -154,7 +154,8 @@ def test_conditional_parameters_warn_once_and_use_the_independent_sampler(caplog
     messages = _log_warnings(caplog, lambda: study.optimize(objective, n_trials=12))
     assert len([m for m in messages if "parameter 'y'" in m]) == 1
     assert not [m for m in messages if "parameter 'x'" in m]
-    assert len(sampler._online_searches) == 1  # x's space got an online model
+    # the intersection shrinks to {x} once a trial without y completes; x's space is modelled
+    assert (("x", repr(optuna.distributions.IntDistribution(0, 9))),) in sampler._configuration_searches
 
 
 def test_user_space_is_learned_online_and_beats_its_random_start():
@@ -166,10 +167,11 @@ def test_user_space_is_learned_online_and_beats_its_random_start():
         act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
         return (math.log10(lr) + 2.0) ** 2 + ((width - 128) / 64) ** 2 + (0.0 if act == "gelu" else 1.0)
 
-    sampler = PNAGSampler(seed=0, n_startup_trials=5, online_training=OnlineTraining(autoencoder_epochs=10))
+    budget = OnlineTraining(structure_samples=512, autoencoder_epochs=10, prior_samples=512, transformer_epochs=5)
+    sampler = PNAGSampler(seed=0, n_startup_trials=5, online_training=budget)
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=25)
-    (online,) = sampler._online_searches.values()
+    (online,) = sampler._configuration_searches.values()
     assert online.refits >= 3
     start = min(t.value for t in study.trials[:5])
     assert min(t.value for t in study.trials[5:]) < start

@@ -23,17 +23,17 @@ def test_grid_levels_round_trip_exactly():
     rng = np.random.default_rng(0)
     for dag in SPACE.sample(rng, 200):
         values = SPACE.to_values(dag, rng)
-        assert SPACE.from_values(values) == dag
+        assert SPACE.to_string(SPACE.from_values(values)) == SPACE.to_string(dag)
         assert values["width"] % 16 == 0 and 16 <= values["width"] <= 256
         assert isinstance(values["layers"], int) and isinstance(values["lr"], float)
         assert math.isclose(values["dropout"] * 10, round(values["dropout"] * 10))
-        assert SPACE.from_string(SPACE.to_string(dag)) == dag
+        assert SPACE.to_string(SPACE.from_string(SPACE.to_string(dag))) == SPACE.to_string(dag)
 
 
 def test_bins_are_equal_in_log_space():
-    levels = [SPACE.from_values({"act": "relu", "layers": 1, "width": 16, "dropout": 0.0, "lr": lr, "batch": 1}).ops[5]
+    groups = [SPACE.to_string(SPACE.from_values({"act": "relu", "layers": 1, "width": 16, "dropout": 0.0, "lr": lr, "batch": 1})).split(",")[4]
               for lr in (1e-6, 1e-3, 0.99)]
-    assert levels == ["level0", "level8", "level15"]
+    assert groups == ["0", "8", "15"]
     assert not SPACE.is_finite
 
 
@@ -49,16 +49,27 @@ def test_bad_values_are_named(values, message):
         SPACE.from_values({**good, **values})
 
 
-def test_a_level_beyond_the_parameters_count_is_invalid_and_there_is_no_module():
-    with pytest.raises(InvalidArchitectureError, match="has 3 levels"):
+def test_every_level_is_a_group_and_strings_name_groups():
+    """16 levels over 3 choices: levels 0-5 mean 'relu', 6-10 'tanh', 11-15 None."""
+    rng = np.random.default_rng(0)
+    base = SPACE.sample(rng, 1)[0]
+    for level, choice in ((0, "relu"), (5, "relu"), (6, "tanh"), (10, "tanh"), (11, None), (15, None)):
+        dag = SPACE.from_params({**SPACE.to_params(base), "act": f"level{level}"})
+        assert SPACE.to_values(dag, rng)["act"] == choice
+        assert SPACE.to_string(dag).split(",")[0] == str(("relu", "tanh", None).index(choice))
+    assert SPACE.size == 3 * 4 * 16 * 6 * 16 * 16
+    with pytest.raises(InvalidArchitectureError, match="has 3 groups"):
         SPACE.from_string("5,0,0,0,0,0")
+
+
+def test_there_is_no_module_for_hyperparameters():
     with pytest.raises(PNAGError, match="not a network"):
         SPACE.build_module(SPACE.sample(np.random.default_rng(0), 1)[0])
 
 
 def test_online_search_refits_on_a_growing_schedule_and_proposes_unseen_levels():
     space = ParameterSpace([Parameter("a", choices=tuple(range(6))), Parameter("b", choices=tuple(range(6)))])
-    online = OnlineSearch(space, seed=0, pool_size=64, training=OnlineTraining(structure_samples=64, autoencoder_epochs=2, transformer_epochs=1))
+    online = OnlineSearch(space, seed=0, pool_size=64, training=OnlineTraining(structure_samples=64, autoencoder_epochs=2, prior_samples=64, transformer_epochs=1))
     rng = np.random.default_rng(0)
     evaluated = {}
     fits = []
@@ -66,6 +77,6 @@ def test_online_search_refits_on_a_growing_schedule_and_proposes_unseen_levels()
         evaluated[space.to_string(dag)] = float(rng.random())
         online.search(evaluated)
         fits.append(online.refits)
-    assert fits[0] == 1 and fits[-1] < len(fits)  # refit on a 1.5x schedule, not on every result
+    assert fits[0] == 1 and fits[-1] < len(fits)  # refit on a 2x schedule, not on every result
     proposed = online.search(evaluated).propose(evaluated, n=5)
     assert len(proposed) == 5 and not set(proposed) & set(evaluated)

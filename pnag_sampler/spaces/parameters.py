@@ -2,18 +2,20 @@
 
 Frameworks hand us spaces we have never seen: categorical, integer and float parameters, on a
 linear or log scale, with or without a step. Each becomes one operation node of a chain
-``input -> p_1 -> ... -> p_k -> output``; the node's operation is a *level* of its parameter:
+``input -> p_1 -> ... -> p_k -> output``. A parameter's values fall into *groups*:
 
-- a categorical parameter has one level per choice;
-- a numeric parameter with at most ``max_levels`` grid values has one level per value;
+- a categorical parameter has one group per choice;
+- a numeric parameter with at most ``max_levels`` grid values has one group per value;
 - any other numeric parameter is cut into ``max_levels`` equal bins of its (log) range, and a
-  level decodes to a value drawn uniformly in its bin (for a stepped parameter, a grid value
+  group decodes to a value drawn uniformly in its bin (for a stepped parameter, a grid value
   drawn among those in the bin; a bin narrower than the step holds none and decodes to the
-  nearest grid value, which belongs to a neighbouring level).
+  nearest grid value, which belongs to a neighbouring group).
 
-The chain's wiring is fixed, so an architecture is its tuple of levels, and the generator,
-its scales and the surrogate work unchanged. This space describes hyperparameters, not a
-network: the user's objective builds the model, so there is no module to build here.
+All parameters share one vocabulary of ``max_levels`` level tokens (the node operations), and
+a parameter's groups each own an equal share of the levels, so every token is valid at every
+node. The chain's wiring is fixed, so the generator, its scales and the surrogate work
+unchanged. This space describes hyperparameters, not a network: the user's objective builds
+the model, so there is no module to build here.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ class Parameter:
         return int(math.floor((self.high - self.low) / step + 1e-9)) + 1
 
 
-class _Levels:
-    """How one parameter's values map to levels and back."""
+class _Groups:
+    """How one parameter's values map to its groups (a choice, a grid value or a bin) and back."""
 
     def __init__(self, parameter: Parameter, max_levels: int) -> None:
         self.parameter = parameter
@@ -89,7 +91,7 @@ class _Levels:
     def _inverse(self, value: float) -> float:
         return math.exp(value) if self.parameter.log else value
 
-    def level_of(self, value: Any) -> int:
+    def group_of(self, value: Any) -> int:
         p = self.parameter
         if p.choices is not None:
             for index, choice in enumerate(p.choices):
@@ -106,27 +108,28 @@ class _Levels:
         position = (self._transform(value) - low) / (high - low) if high > low else 0.0
         return min(self.count - 1, int(position * self.count))
 
-    def value_of(self, level: int, rng: np.random.Generator) -> Any:
+    def value_of(self, group: int, rng: np.random.Generator) -> Any:
+        """A value of ``group``: the choice or grid value, or a value drawn in the bin."""
         p = self.parameter
         if p.choices is not None:
-            return p.choices[level]
+            return p.choices[group]
         if not self.binned:
-            return self._typed(p.low + level * p.grid_step)
+            return self._typed(p.low + group * p.grid_step)
         low, high = self._transform(p.low), self._transform(p.high)
         width = (high - low) / self.count
         step = p.grid_step
         if step is None:
-            value = self._inverse(low + (level + float(rng.random())) * width)
+            value = self._inverse(low + (group + float(rng.random())) * width)
             return self._typed(min(p.high, max(p.low, value)))
-        # a stepped parameter: a grid value whose own level is this one, uniformly
-        first = math.ceil((self._inverse(low + level * width) - p.low) / step - 1e-9)
-        last = min(math.floor((self._inverse(low + (level + 1) * width) - p.low) / step + 1e-9), self.parameter.grid_size - 1)
-        while first <= last and self.level_of(self._grid_value(first)) < level:
+        # a stepped parameter: a grid value whose own group is this one, uniformly
+        first = math.ceil((self._inverse(low + group * width) - p.low) / step - 1e-9)
+        last = min(math.floor((self._inverse(low + (group + 1) * width) - p.low) / step + 1e-9), self.parameter.grid_size - 1)
+        while first <= last and self.group_of(self._grid_value(first)) < group:
             first += 1
-        while last >= first and self.level_of(self._grid_value(last)) > level:
+        while last >= first and self.group_of(self._grid_value(last)) > group:
             last -= 1
         if first > last:  # a bin narrower than the step holds no grid value: take the nearest
-            centre = self._inverse(low + (level + 0.5) * width)
+            centre = self._inverse(low + (group + 0.5) * width)
             return self._grid_value(min(self.parameter.grid_size - 1, max(0, round((centre - p.low) / step))))
         return self._grid_value(int(rng.integers(first, last + 1)))
 
@@ -138,7 +141,14 @@ class _Levels:
 
 
 class ParameterSpace(SearchSpace):
-    """A chain of hyperparameters; ``name`` is for messages, not a registry key."""
+    """A chain of hyperparameters; ``name`` is for messages, not a registry key.
+
+    Every node's operation is one of ``max_levels`` shared levels, and level ``l`` of a parameter
+    with ``c`` groups means group ``floor(l * c / max_levels)``: each choice, grid value or bin
+    owns an equal share of the levels. So every level is meaningful for every parameter (no
+    level is invalid), and the canonical string names groups, not levels: two level tuples that
+    mean the same configuration are the same architecture, as isomorphic cells are in NB201.
+    """
 
     def __init__(self, parameters: Sequence[Parameter], *, max_levels: int = DEFAULT_MAX_LEVELS, name: str = "parameters") -> None:
         if not parameters:
@@ -150,46 +160,56 @@ class ParameterSpace(SearchSpace):
             raise ValueError(f"max_levels must be at least 2, got {max_levels}")
         self.name = name
         self.parameters = tuple(parameters)
-        self._levels = tuple(_Levels(p, max_levels) for p in parameters)
-        self.operations = tuple(f"level{i}" for i in range(max(lv.count for lv in self._levels)))
+        self._groups = tuple(_Groups(p, max_levels) for p in parameters)
+        self.operations = tuple(f"level{i}" for i in range(max_levels))
         self.num_nodes = len(parameters) + 2
         self._wiring = tuple((i, i + 1) for i in range(self.num_nodes - 1))
 
     @property
     def is_finite(self) -> bool:
-        """True when every level is one value, so a level tuple is one configuration."""
-        return not any(lv.binned for lv in self._levels)
+        """True when every group is one value, so a group tuple is one configuration."""
+        return not any(g.binned for g in self._groups)
+
+    @property
+    def size(self) -> int:
+        """Number of distinct group tuples (configurations, when the space is finite)."""
+        return math.prod(g.count for g in self._groups)
+
+    def _group(self, node_op: str, groups: _Groups) -> int:
+        return self.operations.index(node_op) * groups.count // len(self.operations)
+
+    def _first_level(self, group: int, groups: _Groups) -> int:
+        return -(-group * len(self.operations) // groups.count)
 
     # -- validity -----------------------------------------------------------------------------
     def _space_problem(self, dag: Dag) -> str | None:
         if dag.edges != self._wiring:
             return "the wiring must be the chain input -> parameters in order -> output"
-        for node, (op, levels) in enumerate(zip(dag.ops[1:-1], self._levels), start=1):
-            if self.operations.index(op) >= levels.count:
-                return f"node {node} ('{levels.parameter.name}') has {op}, but the parameter has {levels.count} levels"
         return None
 
     # -- strings and flat parameters -----------------------------------------------------------
     def to_string(self, dag: Dag) -> str:
         self.require_valid(dag)
-        return ",".join(str(self.operations.index(op)) for op in dag.ops[1:-1])
+        return ",".join(str(self._group(op, g)) for op, g in zip(dag.ops[1:-1], self._groups))
 
     def from_string(self, text: str) -> Dag:
         if not isinstance(text, str):
-            raise InvalidArchitectureError(f"expected a string of {len(self.parameters)} comma-separated levels, got {type(text).__name__}")
+            raise InvalidArchitectureError(f"expected a string of {len(self.parameters)} comma-separated groups, got {type(text).__name__}")
         parts = text.split(",")
         if len(parts) != len(self.parameters) or not all(part.isdigit() for part in parts):
-            raise InvalidArchitectureError(f"expected {len(self.parameters)} comma-separated levels, got {text!r}")
+            raise InvalidArchitectureError(f"expected {len(self.parameters)} comma-separated groups, got {text!r}")
         return self._dag([int(part) for part in parts])
 
-    def _dag(self, levels: Sequence[int]) -> Dag:
-        if any(level >= len(self.operations) for level in levels):
-            raise InvalidArchitectureError(f"levels {list(levels)} exceed the {len(self.operations)} this space has")
-        ops = (INPUT, *(self.operations[level] for level in levels), OUTPUT)
+    def _dag(self, groups: Sequence[int]) -> Dag:
+        """The canonical architecture (first level of each group) of a group tuple."""
+        for group, g in zip(groups, self._groups):
+            if not 0 <= group < g.count:
+                raise InvalidArchitectureError(f"parameter '{g.parameter.name}' has {g.count} groups, got group {group}")
+        ops = (INPUT, *(self.operations[self._first_level(group, g)] for group, g in zip(groups, self._groups)), OUTPUT)
         return self.require_valid(Dag(ops, self._wiring))
 
     def parameter_choices(self) -> dict[str, tuple[str, ...]]:
-        return {lv.parameter.name: self.operations[: lv.count] for lv in self._levels}
+        return {p.name: self.operations for p in self.parameters}
 
     def to_params(self, dag: Dag) -> dict[str, str]:
         self.require_valid(dag)
@@ -197,29 +217,34 @@ class ParameterSpace(SearchSpace):
 
     def from_params(self, params: dict[str, Any]) -> Dag:
         checked = self.checked_params(params)
-        return self._dag([self.operations.index(checked[p.name]) for p in self.parameters])
+        ops = (INPUT, *(checked[p.name] for p in self.parameters), OUTPUT)
+        return self.require_valid(Dag(ops, self._wiring))
 
     # -- the user's values -------------------------------------------------------------------
     def from_values(self, values: Mapping[str, Any]) -> Dag:
-        """The levels of a configuration the user's framework evaluated."""
+        """The canonical architecture of a configuration the user's framework evaluated."""
         missing = [p.name for p in self.parameters if p.name not in values]
         if missing:
             raise InvalidArchitectureError(f"configuration lacks parameters {missing}")
-        return self._dag([lv.level_of(values[lv.parameter.name]) for lv in self._levels])
+        return self._dag([g.group_of(values[g.parameter.name]) for g in self._groups])
 
     def to_values(self, dag: Dag, rng: np.random.Generator) -> dict[str, Any]:
-        """A configuration with these levels (binned levels draw their value in the bin)."""
+        """A configuration of this architecture (a binned group draws its value in the bin)."""
         self.require_valid(dag)
-        return {
-            lv.parameter.name: lv.value_of(self.operations.index(op), rng)
-            for lv, op in zip(self._levels, dag.ops[1:-1])
-        }
+        return {g.parameter.name: g.value_of(self._group(op, g), rng) for op, g in zip(dag.ops[1:-1], self._groups)}
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, n: int) -> list[Dag]:
-        counts = np.array([lv.count for lv in self._levels])
-        draws = (rng.random((n, len(counts))) * counts).astype(int)
-        return [self._dag(row) for row in draws]
+        """Uniform over configurations (groups); each group shown at a uniformly chosen level
+        of its own, so training data covers every level token."""
+        columns = []
+        for g in self._groups:
+            group = (rng.random(n) * g.count).astype(int)
+            first = np.array([self._first_level(k, g) for k in range(g.count + 1)])
+            span = first[group + 1] - first[group]
+            columns.append(first[group] + (rng.random(n) * span).astype(int))
+        ops = np.array(self.operations)[np.stack(columns, axis=1)]
+        return [self.require_valid(Dag((INPUT, *row, OUTPUT), self._wiring)) for row in ops.tolist()]
 
     # -- modules: none, the objective builds the model -----------------------------------------
     def _no_module(self) -> PNAGError:

@@ -1,0 +1,283 @@
+"""NNI 3.0 adapters: :class:`PNAGStrategy` and :class:`PNAGEvolution` for NAS, :class:`PNAGTuner` for HPO.
+
+All three model the space the way PNAGSampler models a user's Optuna space: the space's
+parameters (NNI's ``model_space.simplify()`` labels, or an HPO search-space JSON) become a
+:class:`~pnag_sampler.spaces.parameters.ParameterSpace`, the first ``n_startup`` samples are
+uniform, then an online PNAG (stage 1 on samples of the space, stage 2 on the results) proposes.
+NNI maximises the reported metric; ``PNAGTuner`` follows its ``optimize_mode``.
+
+NNI quirks handled here, so users do not meet them: ``NNI_FRAMEWORK`` defaults to ``none`` when
+this module is imported (otherwise ``nni.nas`` imports pytorch_lightning);
+:func:`loopback_only` makes NNI's Node.js web server listen on 127.0.0.1 instead of every
+interface (tests and examples run experiments inside it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from importlib import resources
+from typing import Any, Iterator, Mapping
+
+os.environ.setdefault("NNI_FRAMEWORK", "none")
+
+import nni  # noqa: E402
+from nni.mutable import Categorical, MutableAnnotation, Numerical, SampleValidationError  # noqa: E402
+from nni.nas.execution.event import ModelEvent, ModelEventType  # noqa: E402
+from nni.nas.strategy import RegularizedEvolution, Strategy  # noqa: E402
+from nni.tuner import Tuner  # noqa: E402
+
+from pnag_sampler.configurations import ConfigurationSearch  # noqa: E402
+from pnag_sampler.errors import UnsupportedParameterError  # noqa: E402
+from pnag_sampler.online import OnlineTraining  # noqa: E402
+from pnag_sampler.spaces.parameters import Parameter  # noqa: E402
+
+_logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def loopback_only() -> Iterator[None]:
+    """Run NNI experiments whose web server binds 127.0.0.1 only (NNI binds every interface).
+
+    It preloads a small script into Node.js (``NODE_OPTIONS=--require``) that adds the host to
+    ``listen(port)`` calls; the environment is restored afterwards.
+    """
+    script = resources.files("pnag_sampler.adapters") / "nni_loopback.js"
+    previous = os.environ.get("NODE_OPTIONS")
+    os.environ["NODE_OPTIONS"] = f"{previous or ''} --require {script}".strip()
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["NODE_OPTIONS"]
+        else:
+            os.environ["NODE_OPTIONS"] = previous
+
+
+# -- spaces -------------------------------------------------------------------------------------
+def parameters_of_model_space(simplified: Mapping[str, Any]) -> list[Parameter]:
+    """``model_space.simplify()`` -> parameters; annotations (constraints) are not free choices."""
+    parameters = []
+    for label, mutable in simplified.items():
+        if isinstance(mutable, MutableAnnotation):
+            continue
+        if isinstance(mutable, Categorical):
+            parameters.append(Parameter(label, choices=tuple(mutable.values)))
+        elif isinstance(mutable, Numerical) and mutable.mu is None and math.isfinite(mutable.low) and math.isfinite(mutable.high):
+            parameters.append(Parameter(label, low=mutable.low, high=mutable.high, log=mutable.log_distributed, step=mutable.quantize))
+        else:
+            raise UnsupportedParameterError(
+                f"PNAG cannot model '{label}' ({type(mutable).__name__}): supported are categorical choices "
+                f"(LayerChoice, InputChoice, nni.choice) and bounded uniform / log-uniform numbers"
+            )
+    return parameters
+
+
+def parameters_of_search_space(search_space: Mapping[str, Mapping[str, Any]]) -> list[Parameter]:
+    """An NNI HPO search-space JSON -> parameters; an unsupported ``_type`` names its parameter."""
+    parameters = []
+    for name, spec in search_space.items():
+        kind, values = spec.get("_type"), spec.get("_value")
+        if kind == "choice" and not any(isinstance(v, dict) and "_name" in v for v in values):
+            parameters.append(Parameter(name, choices=tuple(values)))
+        elif kind == "randint":
+            parameters.append(Parameter(name, low=int(values[0]), high=int(values[1]) - 1, integer=True))
+        elif kind in ("uniform", "loguniform"):
+            parameters.append(Parameter(name, low=float(values[0]), high=float(values[1]), log=kind == "loguniform"))
+        elif kind in ("quniform", "qloguniform"):
+            parameters.append(Parameter(name, low=float(values[0]), high=float(values[1]), log=kind == "qloguniform", step=float(values[2])))
+        else:
+            raise UnsupportedParameterError(
+                f"PNAGTuner cannot model parameter '{name}' of type {kind!r}: supported are choice (not nested), "
+                f"randint, uniform, quniform, loguniform and qloguniform"
+            )
+    return parameters
+
+
+def _final_metric(value: Any) -> float | None:
+    """NNI's metric (a number or a dict with 'default') as a float; None if absent or not finite."""
+    if isinstance(value, Mapping):
+        value = value.get("default")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# -- NAS strategies -----------------------------------------------------------------------------
+class _PNAGProposals:
+    """What a PNAG NAS strategy remembers: finished samples with metrics, failed and running ones.
+
+    Everything is plain data, so ``state_dict``/``load_state_dict`` can resume an experiment."""
+
+    def __init__(self, seed: int | None, n_startup: int, pool_size: int, cfg_scale: float, training: OnlineTraining | None):
+        self.options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=training)
+        self.search: ConfigurationSearch | None = None
+        self.evaluated: list[tuple[dict, float]] = []
+        self.failed: list[dict] = []
+        self.running: list = []  # ExecutableModelSpace objects submitted and not finished
+        self.interrupted: list[dict] = []  # running when the state was saved: never resubmitted
+
+    def attach(self, simplified: Mapping[str, Any]) -> None:
+        self.search = ConfigurationSearch(parameters_of_model_space(simplified), name="NNI model space", **self.options)
+
+    def next_sample(self) -> dict | None:
+        pending = self.failed + self.interrupted + [dict(m.sample) for m in self.running]
+        return self.search.propose(self.evaluated, pending)
+
+    def finished(self, event: ModelEvent) -> bool:
+        """Record a finished model; False if it was not one of ours."""
+        model = event.model
+        if model not in self.running:
+            return False
+        self.running.remove(model)
+        metric = _final_metric(model.metric)
+        if metric is None:
+            self.failed.append(dict(model.sample))
+        else:
+            self.evaluated.append((dict(model.sample), metric))
+        return True
+
+    def state_dict(self) -> dict:
+        return {
+            "evaluated": [[sample, metric] for sample, metric in self.evaluated],
+            "failed": self.failed,
+            "interrupted": self.interrupted + [dict(m.sample) for m in self.running],
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.evaluated = [(dict(sample), float(metric)) for sample, metric in state.get("evaluated", [])]
+        self.failed = [dict(s) for s in state.get("failed", [])]
+        self.interrupted = [dict(s) for s in state.get("interrupted", [])]
+
+
+class PNAGStrategy(Strategy):
+    """A multi-trial NAS strategy whose every model comes from PNAG (after a short random start).
+
+    Works inside ``NasExperiment`` with the sequential and the training-service engine, respects
+    ``max_trial_number`` (the engine's budget), never submits a sample twice, and resumes from
+    ``state_dict``.
+
+    Example:
+        .. code-block:: python
+
+            from pnag_sampler.adapters.nni import PNAGStrategy
+            exp = NasExperiment(model_space, evaluator, PNAGStrategy(seed=0))
+            exp.config.max_trial_number = 30
+            exp.run()
+    """
+
+    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256,
+                 cfg_scale: float = 2.0, online_training: OnlineTraining | None = None) -> None:
+        super().__init__()
+        self._proposals = _PNAGProposals(seed, n_startup, pool_size, cfg_scale, online_training)
+
+    def _initialize(self, model_space, engine):
+        engine.register_model_event_callback(ModelEventType.TrainingEnd, self._training_end)
+        self._proposals.attach(model_space.simplify())
+        return model_space
+
+    def _cleanup(self) -> None:
+        self.engine.unregister_model_event_callback(ModelEventType.TrainingEnd, self._training_end)
+
+    def _run(self) -> None:
+        while self.wait_for_resource():
+            sample = self._proposals.next_sample()
+            if sample is None:
+                _logger.info("PNAGStrategy: every sample of the space was submitted; stopping")
+                break
+            model = self.model_space.freeze(sample)
+            self._proposals.running.append(model)
+            self.engine.submit_models(model)
+        self.engine.wait_models()
+
+    def _training_end(self, event: ModelEvent) -> None:
+        self._proposals.finished(event)
+
+    def state_dict(self) -> dict:
+        return self._proposals.state_dict()
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._proposals.load_state_dict(state_dict)
+
+
+class PNAGEvolution(RegularizedEvolution):
+    """NNI's regularized evolution whose initial population comes from PNAG, not uniform
+    sampling (paper Fig. 1 a); mutation, tournaments and ageing are NNI's own."""
+
+    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256,
+                 cfg_scale: float = 2.0, online_training: OnlineTraining | None = None, **evolution_options: Any) -> None:
+        super().__init__(seed=seed, **evolution_options)
+        self._proposals = _PNAGProposals(seed, n_startup, pool_size, cfg_scale, online_training)
+        self._submitted: list[dict] = []
+
+    def _initialize(self, model_space, engine):
+        self._proposals.attach(model_space.simplify())
+        return super()._initialize(model_space, engine)
+
+    def random(self):
+        """One member of the initial population, proposed by PNAG from the results so far.
+
+        Results come from NNI's population; everything PNAG submitted (failed ones included)
+        counts as seen, so no sample is proposed twice."""
+        self._proposals.evaluated = [(dict(i.x), float(i.y)) for i in self._population if _final_metric(i.y) is not None]
+        sample = self._proposals.search.propose(self._proposals.evaluated, self._submitted)
+        if sample is None:  # RegularizedEvolution retries, then stops with a warning
+            raise SampleValidationError("every sample of the space was submitted")
+        self._submitted.append(sample)
+        if self._dedup_helper is not None:
+            self._dedup_helper.dedup(sample)
+        self._individual_counter += 1
+        _logger.info("[Individual %4d] PNAG: %s", self._individual_counter, sample)
+        return self.model_space.freeze(sample)
+
+
+# -- HPO tuner ----------------------------------------------------------------------------------
+class PNAGTuner(Tuner):
+    """An NNI HPO tuner; use it through ``CustomAlgorithmConfig`` (see examples/nni_hpo)."""
+
+    def __init__(self, optimize_mode: str = "maximize", seed: int | None = None, n_startup: int = 3,
+                 pool_size: int = 256, cfg_scale: float = 2.0) -> None:
+        if optimize_mode not in ("maximize", "minimize"):
+            raise ValueError(f"optimize_mode must be 'maximize' or 'minimize', got {optimize_mode!r}")
+        self._sign = 1.0 if optimize_mode == "maximize" else -1.0
+        self._options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale)
+        self._search: ConfigurationSearch | None = None
+        self._evaluated: list[tuple[dict, float]] = []
+        self._failed: list[dict] = []
+        self._pending: dict[int, dict] = {}
+
+    def update_search_space(self, search_space: dict) -> None:
+        self._search = ConfigurationSearch(parameters_of_search_space(search_space), name="NNI search space", **self._options)
+
+    def generate_parameters(self, parameter_id: int, **kwargs: Any) -> dict:
+        if self._search is None:
+            raise RuntimeError("update_search_space must come before generate_parameters")
+        configuration = self._search.propose(self._evaluated, self._failed + list(self._pending.values()))
+        if configuration is None:
+            raise nni.NoMoreTrialError("every configuration of the search space was tried")
+        self._pending[parameter_id] = configuration
+        return configuration
+
+    def receive_trial_result(self, parameter_id: int, parameters: dict, value: Any, **kwargs: Any) -> None:
+        self._pending.pop(parameter_id, None)
+        metric = _final_metric(value)
+        if metric is None:
+            _logger.warning("PNAGTuner: trial %s reported %r, not a finite number; treated as failed", parameter_id, value)
+            self._failed.append(dict(parameters))
+        else:
+            self._evaluated.append((dict(parameters), self._sign * metric))
+
+    def trial_end(self, parameter_id: int, success: bool, **kwargs: Any) -> None:
+        configuration = self._pending.pop(parameter_id, None)
+        if configuration is not None and not success:
+            self._failed.append(configuration)
+
+    def import_data(self, data: list) -> None:
+        for record in data:
+            metric = _final_metric(record.get("value"))
+            if metric is not None:
+                self._evaluated.append((dict(record["parameter"]), self._sign * metric))
