@@ -107,6 +107,10 @@ def _final_metric(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _plain(sample: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(label): value for label, value in sample.items()}
+
+
 # -- NAS strategies -----------------------------------------------------------------------------
 class _PNAGProposals:
     """What a PNAG NAS strategy remembers: finished samples with metrics, failed and running ones.
@@ -136,16 +140,18 @@ class _PNAGProposals:
         self.running.remove(model)
         metric = _final_metric(model.metric)
         if metric is None:
-            self.failed.append(dict(model.sample))
+            self.failed.append(_plain(model.sample))
         else:
-            self.evaluated.append((dict(model.sample), metric))
+            self.evaluated.append((_plain(model.sample), metric))
         return True
 
     def state_dict(self) -> dict:
+        """Plain str keys: NNI's labels are a str subclass, which torch.load (weights_only, the
+        default since torch 2.6) refuses when NNI reloads its checkpoint to resume."""
         return {
-            "evaluated": [[sample, metric] for sample, metric in self.evaluated],
-            "failed": self.failed,
-            "interrupted": self.interrupted + [dict(m.sample) for m in self.running],
+            "evaluated": [[_plain(sample), metric] for sample, metric in self.evaluated],
+            "failed": [_plain(s) for s in self.failed],
+            "interrupted": [_plain(s) for s in self.interrupted + [m.sample for m in self.running]],
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:

@@ -1,0 +1,193 @@
+"""Syne Tune 0.16 adapter: :class:`PNAGSearcher`, PNAG initial points, tabulated blackboxes.
+
+- A config space of a built-in architecture space (:func:`architecture_config_space`, keys
+  ``"<space>/<slot>"`` as in Optuna) is searched with the shipped pretrained generator:
+  zero-shot first, then ranked by a surrogate refit on the results (the guided search loop).
+- Any other config space (choice, randint, uniform, loguniform, finrange, ...) is modelled as a
+  user's parameter space: a random start, then an online PNAG.
+
+Syne Tune passes metrics to searchers as values to minimise; PNAG's scores are their negatives.
+Syne Tune's ``suggest()`` gets no trial id, so pending configurations are tracked in suggestion
+order, which is the order in which the tuner numbers its trials.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
+from syne_tune.config_space import Categorical, Domain, FiniteRange, Float, Integer, choice, is_log_space, randint
+from syne_tune.optimizer.schedulers.searchers.single_objective_searcher import SingleObjectiveBaseSearcher
+
+from pnag_sampler.configurations import ConfigurationSearch
+from pnag_sampler.data import benchmark_for_task, get_benchmark
+from pnag_sampler.errors import InvalidArchitectureError, UnsupportedParameterError
+from pnag_sampler.generator import PNAG
+from pnag_sampler.online import OnlineTraining
+from pnag_sampler.search import GuidedSearch
+from pnag_sampler.spaces import SPACE_NAMES, get_space
+from pnag_sampler.spaces.base import SearchSpace
+from pnag_sampler.spaces.parameters import Parameter
+
+_logger = logging.getLogger(__name__)
+
+
+# -- spaces -------------------------------------------------------------------------------------
+def architecture_config_space(space: str) -> dict[str, Domain]:
+    """The config space of a built-in architecture space: one ``choice`` per slot."""
+    search_space = get_space(space)
+    return {f"{search_space.name}/{slot}": choice(list(ops)) for slot, ops in search_space.parameter_choices().items()}
+
+
+def _builtin_space(config_space: Mapping[str, Any]) -> SearchSpace | None:
+    """The built-in space whose :func:`architecture_config_space` this is, if any."""
+    for name in SPACE_NAMES:
+        expected = architecture_config_space(name)
+        if set(expected) == {k for k, v in config_space.items() if isinstance(v, Domain)} and all(
+            isinstance(config_space[k], Categorical) and list(config_space[k].categories) == list(d.categories)
+            for k, d in expected.items()
+        ):
+            return get_space(name)
+    return None
+
+
+def parameters_of_config_space(config_space: Mapping[str, Any]) -> list[Parameter]:
+    """Syne Tune domains -> parameters; constants are left to Syne Tune (not searched)."""
+    parameters = []
+    for name, domain in config_space.items():
+        if not isinstance(domain, Domain):
+            continue
+        if isinstance(domain, Categorical):
+            parameters.append(Parameter(name, choices=tuple(domain.categories)))
+        elif isinstance(domain, FiniteRange):
+            parameters.append(Parameter(name, choices=tuple(domain.values)))
+        elif isinstance(domain, (Integer, Float)) and type(domain.get_sampler()).__name__ in ("_Uniform", "_LogUniform"):
+            parameters.append(Parameter(name, low=domain.lower, high=domain.upper, log=is_log_space(domain), integer=isinstance(domain, Integer)))
+        else:
+            raise UnsupportedParameterError(
+                f"PNAGSearcher cannot model '{name}' ({domain!r}): supported are choice/ordinal, finrange/logfinrange, "
+                f"and uniform or log-uniform randint/uniform domains"
+            )
+    return parameters
+
+
+# -- the searcher -------------------------------------------------------------------------------
+class PNAGSearcher(SingleObjectiveBaseSearcher):
+    """PNAG as a Syne Tune searcher (plug into ``SingleObjectiveScheduler(searcher=...)``).
+
+    Honours ``points_to_evaluate`` (suggested first, in order), ``random_seed``, trial errors
+    (a failed configuration is never suggested again), and several workers (pending
+    configurations are not suggested twice). Returns None when a finite space is exhausted.
+    """
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        random_seed: int | None = None,
+        *,
+        n_startup: int = 3,
+        pool_size: int = 256,
+        cfg_scale: float = 2.0,
+        online_training: OnlineTraining | None = None,
+        weights: str | None = None,
+    ) -> None:
+        super().__init__(config_space, points_to_evaluate=points_to_evaluate, random_seed=random_seed)
+        self._architectures = _builtin_space(config_space)
+        if self._architectures is not None:
+            model = PNAG.load(weights, space=self._architectures.name) if weights else PNAG.pretrained(self._architectures.name)
+            self._guided = GuidedSearch(model, seed=self.random_seed, pool_size=max(pool_size, 512), cfg_scale=cfg_scale, min_support=n_startup)
+        else:
+            self._configurations = ConfigurationSearch(
+                parameters_of_config_space(config_space), seed=self.random_seed, n_startup=n_startup,
+                pool_size=pool_size, cfg_scale=cfg_scale, training=online_training, name="Syne Tune config space",
+            )
+        self._suggested: list[dict[str, Any]] = []  # index = trial id (suggestion order)
+        self._evaluated: list[tuple[dict[str, Any], float]] = []
+        self._failed: list[dict[str, Any]] = []
+        self._done: set[int] = set()
+
+    def _searched(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in config.items() if isinstance(self.config_space.get(k), Domain)}
+
+    def suggest(self, **kwargs: Any) -> dict[str, Any] | None:
+        config = self._next_points_to_evaluate()
+        if config is None:
+            pending = [c for i, c in enumerate(self._suggested) if i not in self._done] + self._failed
+            config = self._propose_architecture(pending) if self._architectures is not None else \
+                self._configurations.propose(self._evaluated, pending)
+        if config is not None:
+            self._suggested.append(self._searched(config))
+        return config
+
+    def _propose_architecture(self, pending: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+        space = self._architectures
+        evaluated: dict[str, float] = {}
+        for config, score in self._evaluated:
+            text = self._architecture_string(config)
+            if text is not None:
+                evaluated[text] = max(score, evaluated.get(text, -math.inf))
+        seen = {t for t in map(self._architecture_string, pending) if t is not None}
+        if len(evaluated | dict.fromkeys(seen)) >= len(get_benchmark(space.name)):  # the table enumerates the space
+            return None
+        text = self._guided.propose(evaluated, seen - set(evaluated))[0]
+        return {f"{space.name}/{slot}": op for slot, op in space.to_params(space.from_string(text)).items()}
+
+    def _architecture_string(self, config: Mapping[str, Any]) -> str | None:
+        space = self._architectures
+        try:
+            return space.to_string(space.from_params({slot: config.get(f"{space.name}/{slot}") for slot in space.parameter_choices()}))
+        except InvalidArchitectureError:
+            return None
+
+    def on_trial_complete(self, trial_id: int, config: dict[str, Any], metric: float) -> None:
+        self._done.add(trial_id)
+        if metric is None or not math.isfinite(metric):
+            _logger.warning("PNAGSearcher: trial %s finished with metric %r, not a finite number; treated as failed", trial_id, metric)
+            self._failed.append(self._searched(config))
+            return
+        self._evaluated.append((self._searched(config), -float(metric)))
+
+    def on_trial_error(self, trial_id: int) -> None:
+        self._done.add(trial_id)
+        if 0 <= trial_id < len(self._suggested):
+            self._failed.append(self._suggested[trial_id])
+
+
+# -- PNAG initial points for Syne Tune's own searchers ------------------------------------------
+def pnag_points_to_evaluate(space: str, n: int, *, seed: int = 0, weights: str | None = None) -> list[dict[str, Any]]:
+    """``n`` distinct architectures the pretrained generator proposes for the top condition, as
+    configs of :func:`architecture_config_space` (paper Fig. 1 a: they replace the random
+    initial design of RegularizedEvolution, BayesianOptimization, ...)."""
+    search_space = get_space(space)
+    model = PNAG.load(weights, space=search_space.name) if weights else PNAG.pretrained(search_space.name)
+    texts = GuidedSearch(model, seed=seed).propose({}, (), n=n)
+    return [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(search_space.from_string(t)).items()} for t in texts]
+
+
+# -- tabulated benchmarks as Syne Tune blackboxes -----------------------------------------------
+def tabular_blackbox(space: str, task: str) -> BlackboxTabular:
+    """A benchmark table as a ``BlackboxTabular`` over :func:`architecture_config_space`.
+
+    Objectives: ``validation_error`` and ``test_error`` (100 - accuracy, or 1 - score for
+    NAS-Bench-Graph), and ``elapsed_time`` (the table's training time where it has one, else 1).
+    One fidelity (the table's final epoch)."""
+    benchmark = benchmark_for_task(space, task)
+    search_space = benchmark.space
+    scale = 100.0 if search_space.name == "nb201" else 1.0
+    rows = [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(dag).items()} for dag in benchmark.architectures()]
+    hyperparameters = pd.DataFrame(rows)
+    elapsed = benchmark.cost("train_time", task) if "train_time" in benchmark.cost_names(task) else np.ones(len(rows))
+    objectives = np.stack([scale - benchmark.validation(task), scale - benchmark.test(task), elapsed], axis=-1)
+    return BlackboxTabular(
+        hyperparameters=hyperparameters,
+        configuration_space=architecture_config_space(search_space.name),
+        fidelity_space={"epoch": randint(1, 1)},
+        objectives_evaluations=objectives[:, None, None, :].astype(np.float64),
+        fidelity_values=np.array([1]),
+        objectives_names=["validation_error", "test_error", "elapsed_time"],
+    )
