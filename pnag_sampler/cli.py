@@ -1,4 +1,4 @@
-"""The ``pnag`` command line: train, generate, demo.
+"""The ``pnag`` command line: train, generate, demo, study (the main job), bench.
 
 Every command takes ``--seed`` where randomness enters and ``--json`` where a machine reads the
 result; long work shows progress bars on stderr, so stdout stays clean for JSON.
@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pnag_sampler.bench import add_bench_parser
 from pnag_sampler.demo import add_demo_parser
 from pnag_sampler.errors import PNAGError
 from pnag_sampler.generator import PNAG
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_demo_parser(commands)
     add_study_parser(commands)
+    add_bench_parser(commands)
     return parser
 
 
@@ -143,7 +145,7 @@ COMMANDS = {"train": cmd_train, "generate": cmd_generate}
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command in ("demo", "study"):
+        if args.command in ("demo", "study", "bench"):
             return args.handler(args)
         result = COMMANDS[args.command](args)
     except (PNAGError, ValueError) as error:

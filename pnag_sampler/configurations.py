@@ -51,7 +51,7 @@ class ConfigurationSearch:
         self._rng = np.random.default_rng(seed)
 
     def key(self, configuration: Mapping[str, Any]) -> str | None:
-        """The level string of a configuration, None if it does not fit this space."""
+        """The canonical (group) string of a configuration, None if it does not fit this space."""
         try:
             return self.space.to_string(self.space.from_values(configuration))
         except InvalidArchitectureError:

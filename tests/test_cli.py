@@ -87,3 +87,20 @@ def test_study_refuses_weights_trained_on_the_task(tmp_path):
     assert not (tmp_path / "s" / "studies.db").exists()
     result = pnag("study", "--methods", "pnag,annealing", "--trials", "1", "--seeds", "1", "--out", str(tmp_path / "s"))
     assert result.returncode == 2 and "unknown methods ['annealing']" in result.stderr
+
+
+@pytest.mark.parametrize("space, dataset, methods", [
+    ("nb201", "cifar100", "pnag,random,tpe"),       # PNAG with the shipped weights held out from cifar100
+    ("nasbench_graph", "cora", "random,tpe"),       # no held-out PNAG weights shipped for cora
+])
+def test_bench_search_json_contract(space, dataset, methods):
+    result = pnag("bench", "search", "--space", space, "--dataset", dataset, "--methods", methods,
+                  "--budget", "4", "--seeds", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out["methods"]) == set(methods.split(","))
+    for row in out["methods"].values():
+        assert len(row["mean_best_test"]) == 4
+        assert all(0 < v <= out["best_in_space_test"] for v in row["mean_best_test"])
+    missing = pnag("bench", "search", "--space", "nasbench_graph", "--dataset", "cora", "--methods", "pnag", "--budget", "2", "--seeds", "1")
+    assert missing.returncode == 2 and "trained without 'cora'" in missing.stderr
