@@ -132,18 +132,17 @@ class _PNAGProposals:
         pending = self.failed + self.interrupted + [dict(m.sample) for m in self.running]
         return self.search.propose(self.evaluated, pending)
 
-    def finished(self, event: ModelEvent) -> bool:
-        """Record a finished model; False if it was not one of ours."""
+    def finished(self, event: ModelEvent) -> None:
+        """Record a finished model (models of other strategies sharing the engine are ignored)."""
         model = event.model
         if model not in self.running:
-            return False
+            return
         self.running.remove(model)
         metric = _final_metric(model.metric)
         if metric is None:
             self.failed.append(_plain(model.sample))
         else:
             self.evaluated.append((_plain(model.sample), metric))
-        return True
 
     def state_dict(self) -> dict:
         """Plain str keys: NNI's labels are a str subclass, which torch.load (weights_only, the
@@ -217,28 +216,36 @@ class PNAGEvolution(RegularizedEvolution):
     def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256,
                  cfg_scale: float = 2.0, online_training: OnlineTraining | None = None, **evolution_options: Any) -> None:
         super().__init__(seed=seed, **evolution_options)
-        self._proposals = _PNAGProposals(seed, n_startup, pool_size, cfg_scale, online_training)
-        self._submitted: list[dict] = []
+        self._options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=online_training)
+        self._search: ConfigurationSearch | None = None
+        self._submitted: list[dict] = []  # every sample PNAG proposed, failed ones included
 
     def _initialize(self, model_space, engine):
-        self._proposals.attach(model_space.simplify())
+        self._search = ConfigurationSearch(parameters_of_model_space(model_space.simplify()), name="NNI model space", **self._options)
         return super()._initialize(model_space, engine)
 
     def random(self):
         """One member of the initial population, proposed by PNAG from the results so far.
 
-        Results come from NNI's population; everything PNAG submitted (failed ones included)
-        counts as seen, so no sample is proposed twice."""
-        self._proposals.evaluated = [(dict(i.x), float(i.y)) for i in self._population if _final_metric(i.y) is not None]
-        sample = self._proposals.search.propose(self._proposals.evaluated, self._submitted)
+        Results come from NNI's population; everything PNAG submitted counts as seen, so no
+        sample is proposed twice."""
+        metrics = [(dict(i.x), _final_metric(i.y)) for i in self._population]
+        sample = self._search.propose([(x, y) for x, y in metrics if y is not None], self._submitted)
         if sample is None:  # RegularizedEvolution retries, then stops with a warning
             raise SampleValidationError("every sample of the space was submitted")
-        self._submitted.append(sample)
+        self._submitted.append(_plain(sample))
         if self._dedup_helper is not None:
             self._dedup_helper.dedup(sample)
         self._individual_counter += 1
         _logger.info("[Individual %4d] PNAG: %s", self._individual_counter, sample)
         return self.model_space.freeze(sample)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "pnag_submitted": self._submitted}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        self._submitted = [dict(s) for s in state_dict.get("pnag_submitted", [])]
 
 
 # -- HPO tuner ----------------------------------------------------------------------------------

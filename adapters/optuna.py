@@ -280,8 +280,7 @@ class PNAGSampler(BaseSampler):
     # -- architecture proposals ----------------------------------------------------------
     def _search(self, space: SearchSpace) -> GuidedSearch:
         if space.name not in self._searches:
-            folder = self._weights.get(space.name)
-            model = PNAG.load(folder, space=space.name) if folder else PNAG.pretrained(space.name)
+            model = PNAG.from_weights(space.name, self._weights.get(space.name))
             self._searches[space.name] = GuidedSearch(
                 model, seed=self._search_seed, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
                 min_support=self._n_startup_trials,
@@ -361,7 +360,7 @@ class PNAGSampler(BaseSampler):
     def _trial_entry(self, space: SearchSpace, trial: FrozenTrial, sign: float) -> tuple[str | None, float | None]:
         """(architecture string or None, score if it is a usable result else None)."""
         text = trial.system_attrs.get(_ARCH_ATTR.format(space=space.name)) or self._architecture_from_params(space, trial.params)
-        usable = trial.state == TrialState.COMPLETE and trial.value is not None and _is_feasible(trial)
+        usable = trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(trial.value) and _is_feasible(trial)
         return text, sign * trial.value if usable else None
 
     def _architecture_from_params(self, space: SearchSpace, params: dict[str, Any]) -> str | None:
@@ -383,8 +382,9 @@ class PNAGSampler(BaseSampler):
         sampler.before_trial(study, trial)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        for key in [k for k in self._proposed if k[0] == trial._trial_id]:
-            del self._proposed[key]
+        with self._lock:
+            for key in [k for k in self._proposed if k[0] == trial._trial_id]:
+                del self._proposed[key]
         sampler = self._base_sampler if self._handed_over(trial) else self._independent_sampler
         sampler.after_trial(study, trial, state, values)
 

@@ -99,8 +99,8 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
         super().__init__(config_space, points_to_evaluate=points_to_evaluate, random_seed=random_seed)
         self._architectures = _builtin_space(config_space)
         if self._architectures is not None:
-            model = PNAG.load(weights, space=self._architectures.name) if weights else PNAG.pretrained(self._architectures.name)
-            self._guided = GuidedSearch(model, seed=self.random_seed, pool_size=max(pool_size, 512), cfg_scale=cfg_scale, min_support=n_startup)
+            model = PNAG.from_weights(self._architectures.name, weights)
+            self._guided = GuidedSearch(model, seed=self.random_seed, pool_size=pool_size, cfg_scale=cfg_scale, min_support=n_startup)
         else:
             self._configurations = ConfigurationSearch(
                 parameters_of_config_space(config_space), seed=self.random_seed, n_startup=n_startup,
@@ -164,7 +164,7 @@ def pnag_points_to_evaluate(space: str, n: int, *, seed: int = 0, weights: str |
     configs of :func:`architecture_config_space` (paper Fig. 1 a: they replace the random
     initial design of RegularizedEvolution, BayesianOptimization, ...)."""
     search_space = get_space(space)
-    model = PNAG.load(weights, space=search_space.name) if weights else PNAG.pretrained(search_space.name)
+    model = PNAG.from_weights(search_space.name, weights)
     texts = GuidedSearch(model, seed=seed).propose({}, (), n=n)
     return [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(search_space.from_string(t)).items()} for t in texts]
 

@@ -27,7 +27,6 @@ import torch
 from pnag_sampler import PNAGSampler, suggest_architecture
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.files import write_json
-from pnag_sampler.spaces import get_space
 
 RESULTS = Path(__file__).parent / "results" / "optuna_overhead.json"
 SAMPLERS = {

@@ -19,7 +19,7 @@ from pnag_sampler.errors import PNAGError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_quality
 from pnag_sampler.pretraining import TrainingSet, train_on_benchmark, training_set_of
-from pnag_sampler.spaces import SPACE_NAMES, get_space
+from pnag_sampler.spaces import SPACE_NAMES
 from pnag_sampler.study import add_study_parser
 
 
@@ -36,10 +36,6 @@ def _target(text: str) -> float | None:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"--target quantile must be in [0, 1], got {value}")
     return value
-
-
-def _load_model(space: str, weights: str | None) -> PNAG:
-    return PNAG.load(weights, space=get_space(space).name) if weights else PNAG.pretrained(space)
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
@@ -66,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> dict:
 
 
 def cmd_generate(args: argparse.Namespace) -> dict:
-    model = _load_model(args.space, args.weights)
+    model = PNAG.from_weights(args.space, args.weights)
     generation = model.generate(
         args.n, performance=args.target, cfg_scale=args.cfg_scale,
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,

@@ -100,8 +100,8 @@ class ConfigurationSearch:
             candidates = search.candidates(seen)
             if candidates:
                 values = rank([values_of(text) for text in candidates])
-                if values is not None:
-                    return values_of(candidates[int(np.argmax(values))])
+                if values is not None:  # best first; a NaN acquisition value sorts last
+                    return values_of(candidates[int(np.argsort(-np.asarray(values), kind="stable")[0])])
         return values_of(search.propose(best, seen - set(best))[0])
 
     @property

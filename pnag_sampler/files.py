@@ -11,6 +11,15 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``."""
@@ -18,19 +27,13 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
     os.close(handle)
-    os.chmod(staging, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
+    os.chmod(staging, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result file is an ordinary file
     try:
         yield Path(staging)
         os.replace(staging, target)
     finally:
         if os.path.exists(staging):
             os.remove(staging)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_json(path: str | os.PathLike, results: dict) -> Path:

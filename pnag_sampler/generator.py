@@ -278,6 +278,12 @@ class PNAG:
         return model.eval()
 
     @classmethod
+    def from_weights(cls, space: str, weights: str | os.PathLike | None = None) -> "PNAG":
+        """The checkpoint folder ``weights`` (refused if it is of another space), else the
+        weights shipped for ``space``."""
+        return cls.load(weights, space=get_space(space).name) if weights else cls.pretrained(space)
+
+    @classmethod
     def pretrained(cls, space: str) -> "PNAG":
         """The weights shipped inside the package for a built-in space."""
         folder = resources.files("pnag_sampler") / "weights" / get_space(space).name

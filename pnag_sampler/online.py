@@ -6,8 +6,9 @@ it, once. Stage 2 is refit on the evaluated configurations whenever their number
 so the cost of learning stays a small share of a long search. The samples stay in every refit under the null condition, so
 the generator keeps knowing the whole space while it learns where the good part is.
 
-A refit is a pure function of (space, the results it is fit on, seed), so processes that share
-a study and refit at the same result counts hold the same model.
+Given the seed, the model depends on the results at each refit point, so two processes that
+share a study hold the same model only if they refit at the same result counts (processes
+joining late refit at other counts; proposals stay valid, they just differ).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class OnlineTraining:
     #: uniform samples of the space that stage 1 learns the structure from
     structure_samples: int = 2048
     autoencoder_epochs: int = 20
-    #: of those, the ones every stage-2 refit also trains on (null condition), to keep it cheap
+    #: of those, the ones every stage-2 fit also trains on under the null condition (the space
+    #: prior; fewer make refits cheaper, but with 512 no generated chain was valid in a probe)
     prior_samples: int = 2048
     transformer_epochs: int = 10
     #: later refits continue from the previous weights, so they need fewer epochs

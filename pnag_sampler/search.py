@@ -5,7 +5,8 @@ evaluated or pending, and ranks the rest: by expected improvement under a few-sh
 once enough results exist, before that by how often the generator produced each one (its own
 belief of what a top architecture is). It keeps no memory of results: callers pass what was
 evaluated and what is pending, so several processes sharing one study make decisions from the
-same data. The only cache is the generated candidate pool, a pure function of model and seed.
+same data. Its caches are pure functions of model and seed: the generated candidate pools and
+the surrogate features of each architecture.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class GuidedSearch:
         for dag in self.space.sample(rng, 4 * self.pool_size):
             text = self.space.to_string(dag)
             if text not in seen or self.allow_repeats:
-                fresh.setdefault(text, (text, dag, 0))
+                fresh.setdefault(text, (text, self.space.from_string(text), 0))  # canonical, as in pools
         return list(fresh.values())
 
     def _feature_rows(self, texts: list[str], dags: list[Dag] | None = None) -> np.ndarray:
@@ -117,7 +118,7 @@ class GuidedSearch:
             warnings.warn(f"every architecture of {self.space.name} was proposed already; repeating the best one")
             best = max(evaluated, key=evaluated.get) if evaluated else next(iter(pending))
             return [best] * n
-        if len(evaluated) >= self.min_support:
+        if evaluated and len(evaluated) >= self.min_support:
             surrogate = BootstrapRidgeSurrogate(seed=self.seed + len(evaluated))
             surrogate.fit(self._feature_rows(list(evaluated)), list(evaluated.values()))
             mean, std = surrogate.predict(self._feature_rows([c[0] for c in candidates], [c[1] for c in candidates]))

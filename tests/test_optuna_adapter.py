@@ -291,3 +291,14 @@ def test_one_sampler_object_reused_for_a_second_study_reads_that_study():
     second.optimize(nb201_objective, n_trials=1)
     evaluated, _ = sampler._history(second, get_space("nb201"), second.trials)
     assert list(evaluated) == [second.trials[0].system_attrs[ARCH_ATTR]]
+
+
+def test_no_startup_trials_and_an_infinite_result_do_not_break_the_study():
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, n_startup_trials=0))
+
+    def objective(trial):
+        value = nb201_objective(trial)
+        return float("inf") if trial.number == 1 else value
+
+    study.optimize(objective, n_trials=4)
+    assert len({t.system_attrs[ARCH_ATTR] for t in study.trials}) == 4

@@ -80,3 +80,13 @@ def test_online_search_refits_on_a_growing_schedule_and_proposes_unseen_levels()
     assert fits[0] == 1 and fits[-1] < len(fits)  # refit on a 2x schedule, not on every result
     proposed = online.search(evaluated).propose(evaluated, n=5)
     assert len(proposed) == 5 and not set(proposed) & set(evaluated)
+
+
+def test_more_choices_than_levels_and_a_range_off_the_grid():
+    """20 choices widen the vocabulary (each keeps a level); high=2.6 with step 1 maps to 2."""
+    space = ParameterSpace([Parameter("c", choices=tuple(range(20))), Parameter("k", low=0, high=2.6, step=1.0)])
+    rng = np.random.default_rng(0)
+    for choice in range(20):
+        dag = space.from_values({"c": choice, "k": 2.6})
+        assert space.to_values(dag, rng) == {"c": choice, "k": 2.0}
+    assert len({space.to_string(d) for d in space.sample(rng, 2000)}) == 60

@@ -102,8 +102,8 @@ class _Groups:
             raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is not a finite number")
         if not p.low <= value <= p.high:
             raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is outside [{p.low}, {p.high}]")
-        if not self.binned:
-            return int(round((value - p.low) / p.grid_step))
+        if not self.binned:  # high need not lie on the grid: its nearest grid value may be past the end
+            return min(self.count - 1, int(round((value - p.low) / p.grid_step)))
         low, high = self._transform(p.low), self._transform(p.high)
         position = (self._transform(value) - low) / (high - low) if high > low else 0.0
         return min(self.count - 1, int(position * self.count))
@@ -161,7 +161,9 @@ class ParameterSpace(SearchSpace):
         self.name = name
         self.parameters = tuple(parameters)
         self._groups = tuple(_Groups(p, max_levels) for p in parameters)
-        self.operations = tuple(f"level{i}" for i in range(max_levels))
+        # a categorical with more choices than max_levels widens the vocabulary, so that every
+        # group keeps at least one level of its own
+        self.operations = tuple(f"level{i}" for i in range(max(max_levels, *(g.count for g in self._groups))))
         self.num_nodes = len(parameters) + 2
         self._wiring = tuple((i, i + 1) for i in range(self.num_nodes - 1))
 
