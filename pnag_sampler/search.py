@@ -25,9 +25,11 @@ from pnag_sampler.surrogate import BootstrapRidgeSurrogate, architecture_feature
 
 def require_finite_scores(evaluated: Mapping[str, float]) -> None:
     """Reject a NaN or infinite score, naming the architecture it belongs to."""
-    for text, score in evaluated.items():
-        if not np.isfinite(score):
-            raise InvalidScoreError(f"the score of {text} is {score}; scores must be finite")
+    scores = np.fromiter(evaluated.values(), dtype=np.float64, count=len(evaluated))
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:
+        text = list(evaluated)[bad[0]]
+        raise InvalidScoreError(f"the score of {text} is {evaluated[text]}; scores must be finite")
 
 
 class GuidedSearch:
@@ -53,8 +55,9 @@ class GuidedSearch:
         #: parameters), seen strings may be proposed again once no unseen one is left
         self.allow_repeats = allow_repeats
         self._pools: list[list[tuple[str, Dag, int]]] = []
-        #: surrogate feature row of every architecture seen so far, by canonical string
-        self._features: dict[str, np.ndarray] = {}
+        #: surrogate feature rows of every architecture seen so far (row index by canonical string)
+        self._feature_index: dict[str, int] = {}
+        self._feature_matrix: np.ndarray | None = None
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
@@ -101,13 +104,16 @@ class GuidedSearch:
         return list(fresh.values())
 
     def _feature_rows(self, texts: list[str], dags: list[Dag] | None = None) -> np.ndarray:
-        """Surrogate features of architectures by canonical string, each computed once."""
-        missing = [i for i, text in enumerate(texts) if text not in self._features]
+        """Surrogate features of architectures by canonical string, each computed once and kept
+        in one matrix, so that a proposal gathers rows instead of stacking them."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._feature_index))
         if missing:
-            new = [dags[i] if dags is not None else self.space.from_string(texts[i]) for i in missing]
-            for i, row in zip(missing, architecture_features(self.space, new)):
-                self._features[texts[i]] = row
-        return np.stack([self._features[text] for text in texts])
+            given = dict(zip(texts, dags)) if dags is not None else {}
+            rows = architecture_features(self.space, [given.get(t) or self.space.from_string(t) for t in missing])
+            for text in missing:
+                self._feature_index[text] = len(self._feature_index)
+            self._feature_matrix = rows if self._feature_matrix is None else np.vstack([self._feature_matrix, rows])
+        return self._feature_matrix[[self._feature_index[text] for text in texts]]
 
     def propose(self, evaluated: Mapping[str, float], pending: Collection[str] = (), n: int = 1) -> list[str]:
         """Up to ``n`` canonical strings to evaluate next (higher scores are better)."""

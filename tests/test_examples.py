@@ -1,6 +1,7 @@
 """The scripts in examples/ run end to end, as a user runs them (small budgets)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,4 +30,6 @@ def test_custom_space_example_trains_real_models_with_pnag_and_tpe():
 def test_distributed_example_on_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'nb201.db'}"
     out = run("optuna_distributed.py", "--storage", url, "--workers", "2", "--trials", "8").stdout
-    assert "8 complete trials from 2 workers, 8 distinct cells" in out
+    complete, cells = re.search(r"(\d+) complete trials from 2 workers, (\d+) distinct cells", out).groups()
+    assert int(complete) == 8
+    assert int(cells) >= 7  # as in the storage tests: a rare concurrent claim can repeat one cell
