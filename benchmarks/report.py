@@ -128,31 +128,23 @@ def optuna_overhead(results: dict) -> list[str]:
     return lines
 
 
+#: README tables in order: result file(s) -> the function that renders them
+TABLES = (
+    (("generator_quality_folds.json", "generator_quality_ablation.json"), generator_quality),
+    (("shipped_weights.json",), shipped_weights),
+    (("optuna_study/studies.json",), optuna_study),
+    (("optuna_overhead.json",), optuna_overhead),
+    (("generation_speed.json",), generation_speed),
+)
+
+
 def main() -> None:
-    folds, ablation = _load("generator_quality_folds.json"), _load("generator_quality_ablation.json")
-    if folds is not None and ablation is not None:
-        print("<!-- from benchmarks/results/generator_quality_folds.json and generator_quality_ablation.json -->")
-        print("\n".join(generator_quality({**folds, **ablation})))
-        print()
-    shipped = _load("shipped_weights.json")
-    if shipped is not None:
-        print("<!-- from benchmarks/results/shipped_weights.json -->")
-        print("\n".join(shipped_weights(shipped)))
-        print()
-    study = _load("optuna_study/studies.json")
-    if study is not None:
-        print("<!-- from benchmarks/results/optuna_study/studies.json -->")
-        print("\n".join(optuna_study(study)))
-        print()
-    overhead = _load("optuna_overhead.json")
-    if overhead is not None:
-        print("<!-- from benchmarks/results/optuna_overhead.json -->")
-        print("\n".join(optuna_overhead(overhead)))
-        print()
-    speed = _load("generation_speed.json")
-    if speed is not None:
-        print("<!-- from benchmarks/results/generation_speed.json -->")
-        print("\n".join(generation_speed(speed)))
+    for names, render in TABLES:
+        results = [_load(name) for name in names]
+        if any(r is None for r in results):
+            continue
+        print(f"<!-- from benchmarks/results/{' and '.join(names)} -->")
+        print("\n".join(render({k: v for r in results for k, v in r.items()})))
         print()
 
 
