@@ -237,11 +237,11 @@ def _check_distributed(study: optuna.Study) -> None:
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     cells = [t.system_attrs[ARCH_ATTR] for t in trials]
     assert len(set(cells)) >= 98  # concurrent claims are settled; at most a rare race repeats one
-    # the same quality as one process with the same sampler settings
-    single = run_study(100, seed=0)
-    assert study.best_value >= single.best_value - 1.0
+    # a quality floor, not a comparison: one 100-trial run against another single run of the
+    # same sampler differs by up to 2 points by chance (CI once saw 71.45 vs 73.49), so the
+    # distributed study only has to reach the space's top 1% by validation accuracy
     validation = sorted(get_benchmark("nb201").validation("cifar100"))
-    assert study.best_value >= validation[int(0.95 * len(validation))]
+    assert study.best_value >= validation[int(0.99 * len(validation))]
 
 
 @pytest.mark.slow
