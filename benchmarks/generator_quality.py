@@ -58,7 +58,7 @@ def strings_or_none(model: PNAG, generation) -> list[str | None]:
 
 def table6(model: PNAG, training_set: TrainingSet, n: int, seed: int) -> dict:
     generation = model.generate(n, seed=seed)
-    quality = generation_quality(strings_or_none(model, generation), training_set.load()[2])
+    quality = generation_quality(strings_or_none(model, generation), training_set.strings())
     sub = [float(np.mean([p is None for p in scale])) * 100 for scale in generation.sub_problems]
     return {**quality.as_percentages(), "sub_architecture_validity": sub}
 

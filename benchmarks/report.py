@@ -128,6 +128,35 @@ def optuna_overhead(results: dict) -> list[str]:
     return lines
 
 
+def more_spaces(results: dict) -> list[str]:
+    lines = [f"{results['n']} generated per space without condition (seed {results['seed']}); modules built and run for the first valid ones (1 image, 1 CPU thread):", "",
+             "| space | validity % | uniqueness % | novelty % | sub-architecture validity % per scale (nodes) | built / ran | median params (M) | median MACs (G) | median CPU forward (ms) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for space, row in results["table6"].items():
+        scales = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(row["scales"], row["sub_architecture_validity"]))
+        modules = row["modules"]
+        median = modules["median"]
+        lines.append(f"| {space} | {_f(row['validity'])} | {_f(row['uniqueness'])} | {_f(row['novelty'])} | {scales} | "
+                     f"{modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | {_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |")
+    mbv3 = results["mbv3_latency"]
+    lines += ["", f"MobileNetV3 under Note10 latency budgets: pools of {results['mbv3_latency']['rows'][str(mbv3['budgets_ms'][0])]['random']['pool']} "
+              f"(PNAG: top accuracy + the budget's condition, cfg {results['cfg_scale']}), accuracy from OFA's predictor (top-1 %):", "",
+              "| budget (ms) | PNAG valid | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
+              "|---|---|---|---|---|---|---|"]
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}"  # noqa: E731
+    for budget in mbv3["budgets_ms"]:
+        row = mbv3["rows"][str(budget)]
+        p, r, e = row["pnag"], row["random"], row["ofa_evolution"]
+        lines.append(f"| {budget:g} | {p['valid']} | {p['within_budget']} | {pct(p['best_accuracy_within'])} / {pct(p['mean_accuracy_within'])} | "
+                     f"{r['within_budget']} | {pct(r['best_accuracy_within'])} / {pct(r['mean_accuracy_within'])} | {pct(e['best_accuracy_within'])} ({e['predictor_calls']}) |")
+    lines += ["", "AutoFormer under a parameter budget (pools as above; PNAG conditioned on the budget's quantile):", "",
+              "| space | budget (M) | PNAG valid | PNAG within budget | PNAG mean params (M) | random within budget | random mean params (M) |", "|---|---|---|---|---|---|---|"]
+    for space, row in results["autoformer_params"].items():
+        lines.append(f"| {space} | {row['budget_m']:g} | {row['pnag']['valid']} | {row['pnag']['within_budget']} | {_f(row['pnag']['mean_params_m'])} | "
+                     f"{row['random']['within_budget']} | {_f(row['random']['mean_params_m'])} |")
+    return lines
+
+
 #: README tables in order: result file(s) -> the function that renders them
 TABLES = (
     (("generator_quality_folds.json", "generator_quality_ablation.json"), generator_quality),
@@ -135,6 +164,7 @@ TABLES = (
     (("optuna_study/studies.json",), optuna_study),
     (("optuna_overhead.json",), optuna_overhead),
     (("generation_speed.json",), generation_speed),
+    (("more_spaces.json",), more_spaces),
 )
 
 

@@ -18,8 +18,9 @@ from pnag_sampler.demo import add_demo_parser
 from pnag_sampler.errors import PNAGError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_quality
-from pnag_sampler.pretraining import TrainingSet, train_on_benchmark, training_set_of
-from pnag_sampler.spaces import SPACE_NAMES
+from pnag_sampler.budgets import budget_conditions, measured_constraints
+from pnag_sampler.pretraining import SampledTrainingSet, TrainingSet, train_on_benchmark, train_on_samples, training_set_of
+from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.study import add_study_parser
 
 
@@ -39,20 +40,19 @@ def _target(text: str) -> float | None:
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
-    tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
-    training_set = TrainingSet(args.space, tasks, args.fraction, args.seed)
-    model, report = train_on_benchmark(
-        training_set,
-        autoencoder_epochs=args.stage1_epochs,
-        transformer_epochs=args.stage2_epochs,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
+    epochs = dict(autoencoder_epochs=args.stage1_epochs, transformer_epochs=args.stage2_epochs, seed=args.seed, progress=not args.quiet)
+    if get_space(args.space).condition_measures:  # no benchmark table: sample and measure
+        if args.tasks:
+            raise ValueError(f"space '{args.space}' has no benchmark tasks; its generator trains on sampled architectures")
+        model, report = train_on_samples(SampledTrainingSet(args.space, args.samples, args.seed), **epochs)
+    else:
+        tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
+        model, report = train_on_benchmark(TrainingSet(args.space, tasks, args.fraction, args.seed), **epochs)
     model.save(args.out)
     return {
         "out": str(args.out),
         "space": args.space,
-        "tasks": model.metadata["training_set"]["tasks"],
+        "tasks": model.metadata["training_set"].get("tasks", []),
         "trained_architectures": model.metadata["trained_architectures"],
         "stage1_seconds": report.stage1_seconds,
         "stage2_seconds": report.stage2_seconds,
@@ -61,24 +61,31 @@ def cmd_train(args: argparse.Namespace) -> dict:
     }
 
 
+def _budgets(args: argparse.Namespace) -> dict[str, float]:
+    """The cost budgets given on the command line, by condition field."""
+    return {field: value for field, value in (("latency", args.max_latency_ms), ("params", args.max_params_m)) if value is not None}
+
+
 def cmd_generate(args: argparse.Namespace) -> dict:
     model = PNAG.from_weights(args.space, args.weights)
+    budgets = _budgets(args)
     generation = model.generate(
-        args.n, performance=args.target, cfg_scale=args.cfg_scale,
+        args.n, performance=args.target, costs=budget_conditions(model, budgets), cfg_scale=args.cfg_scale,
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,
     )
     space = model.space
     strings = [space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
     training_set = training_set_of(model)
-    training_strings = training_set.load()[2] if training_set is not None else []
-    quality = generation_quality(strings, training_strings)
+    quality = generation_quality(strings, training_set.strings() if training_set is not None else [])
     sub_validity = [float(np.mean([p is None for p in scale])) for scale in generation.sub_problems]
+    valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
     return {
         "space": space.name,
         "n": args.n,
         "seed": args.seed,
         "target": args.target,
         "architectures": [s for s in strings if s is not None],
+        **measured_constraints(model, valid, budgets),
         "invalid": [p for p in generation.problems if p is not None],
         **quality.as_percentages(),
         "sub_architecture_validity": dict(zip((str(n) for n in model.autoencoder.scales), sub_validity)),
@@ -111,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="checkpoint folder to write (atomically)")
     train.add_argument("--tasks", default="", help="comma-separated tasks whose scores are used (default: all)")
     train.add_argument("--fraction", type=float, default=1.0, help="share of the table's architectures to train on")
+    train.add_argument("--samples", type=int, default=8192, help="architectures to sample (spaces without a table)")
     train.add_argument("--stage1-epochs", type=int, default=40)
     train.add_argument("--stage2-epochs", type=int, default=40)
     train.add_argument("--seed", type=int, default=0)
@@ -126,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--temperature", type=float, default=1.0)
     generate.add_argument("--top-k", type=int)
     generate.add_argument("--top-p", type=float)
+    generate.add_argument("--max-latency-ms", type=float, help="latency budget (mbv3: OFA's Samsung Note10 table)")
+    generate.add_argument("--max-params-m", type=float, help="parameter budget in millions (darts, autoformer)")
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--json", action="store_true")
 

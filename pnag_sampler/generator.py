@@ -55,7 +55,7 @@ class Generation:
     architectures: list[Dag]
     #: None where the architecture is valid, else the reason it is not
     problems: list[str | None]
-    #: sub_architectures[t][i]: the t-th scale (n = 3 + t nodes) of the i-th sample
+    #: sub_architectures[t][i]: the t-th scale (autoencoder.scales[t] nodes) of the i-th sample
     sub_architectures: list[list[Dag]]
     sub_problems: list[list[str | None]]
     seconds: float
@@ -87,7 +87,7 @@ class PNAG:
     ):
         self.space = space
         self.autoencoder_config = autoencoder_config or AutoencoderConfig(
-            num_nodes=space.num_nodes, num_node_types=len(space.node_types)
+            num_nodes=space.num_nodes, num_node_types=len(space.node_types), scales=space.generation_scales
         )
         if (self.autoencoder_config.num_nodes, self.autoencoder_config.num_node_types) != (space.num_nodes, len(space.node_types)):
             raise ValueError(f"autoencoder config does not match space '{space.name}'")
@@ -115,6 +115,7 @@ class PNAG:
         architectures: Sequence[Dag],
         performance: np.ndarray | None = None,
         *,
+        costs: Mapping[str, np.ndarray] | None = None,
         autoencoder_epochs: int = 60,
         transformer_epochs: int = 60,
         batch_size: int = 256,
@@ -122,14 +123,14 @@ class PNAG:
         progress: bool = True,
     ) -> TrainingReport:
         """Train stage 1 on ``architectures`` and stage 2 on them with their ``performance``
-        quantiles (None: unconditional, only the null condition is learned)."""
-        values = self._checked_performance(architectures, performance)
+        quantiles and ``costs`` (both None: unconditional, only the null condition is learned)."""
+        self._condition_fields(architectures, performance, costs, seed)  # bad scores fail before stage 1
         stage1, seconds1 = timed(
             self.fit_autoencoder, architectures,
             epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
         )
         stage2, seconds2 = timed(
-            self.fit_transformer, architectures, values,
+            self.fit_transformer, architectures, performance, costs=costs,
             epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
         )
         self.metadata.update(
@@ -157,6 +158,7 @@ class PNAG:
         architectures: Sequence[Dag],
         performance: np.ndarray | None = None,
         *,
+        costs: Mapping[str, np.ndarray] | None = None,
         unconditioned: Sequence[Dag] = (),
         epochs: int,
         batch_size: int = 256,
@@ -164,20 +166,21 @@ class PNAG:
         progress: bool = True,
     ) -> dict[str, list[float]]:
         """Stage 2 alone, on the frozen stage-1 tokens of ``architectures`` conditioned on their
-        ``performance`` quantiles; ``unconditioned`` architectures (scores unknown, e.g. samples
+        ``performance`` quantiles and ``costs`` (more condition fields of this model's layout,
+        e.g. a latency quantile); ``unconditioned`` architectures (scores unknown, e.g. samples
         of the space) train only the null condition."""
-        values = self._checked_performance(architectures, performance)
+        fields = self._condition_fields(architectures, performance, costs, seed)
         everything = list(architectures) + list(unconditioned)
         for dag in everything:
             self.space.require_valid(dag)
         ops, adjacency = dags_to_tensors(self.space.node_types, everything)
         indices = self.autoencoder.tokenize(ops, adjacency)
-        known = torch.zeros(len(everything), 1)
-        if values is not None:
-            known[: len(architectures), 0] = values
-        conditions = self.condition_layout.encode({"performance": known}, len(everything))
+        padding = torch.zeros(len(unconditioned), 1)
+        conditions = self.condition_layout.encode(
+            {name: torch.cat([column, padding]) for name, column in fields.items()}, len(everything)
+        )
         null_rows = torch.ones(len(everything), dtype=torch.bool)
-        if values is not None:
+        if fields:
             null_rows[: len(architectures)] = False
         history = train_transformer(
             self.transformer, self.autoencoder, indices, conditions,
@@ -187,13 +190,35 @@ class PNAG:
         return history
 
     @staticmethod
-    def _checked_performance(architectures: Sequence[Dag], performance: np.ndarray | None) -> torch.Tensor | None:
+    def _checked_performance(architectures: Sequence[Dag], performance: np.ndarray | None, name: str = "performance") -> torch.Tensor | None:
         if performance is None:
             return None
         values = torch.as_tensor(np.asarray(performance, dtype=np.float64), dtype=torch.float32)
         if values.shape != (len(architectures),) or not torch.isfinite(values).all():
-            raise InvalidScoreError("performance must hold one finite value per architecture")
+            raise InvalidScoreError(f"{name} must hold one finite value per architecture")
         return values
+
+    def _condition_fields(
+        self, architectures: Sequence[Dag], performance: np.ndarray | None, costs: Mapping[str, np.ndarray] | None, seed: int
+    ) -> dict[str, torch.Tensor]:
+        """Each known condition field as a (len(architectures), 1) column, flag included.
+
+        With several fields, each one is hidden (flag 0) from a random quarter of the rows, so
+        that generation may give any subset: a latency budget without a performance target, say.
+        """
+        columns = {"performance": self._checked_performance(architectures, performance)}
+        for name, values in (costs or {}).items():
+            if name not in self.condition_layout.names:
+                raise KeyError(f"unknown condition field {name!r}; this model knows {list(self.condition_layout.names)}")
+            columns[name] = self._checked_performance(architectures, values, name)
+        fields = {name: column[:, None] for name, column in columns.items() if column is not None}
+        if len(fields) > 1:
+            generator = torch.Generator().manual_seed(seed)
+            fields = {
+                name: torch.where(torch.rand(len(architectures), 1, generator=generator) < 0.25, torch.nan, column)
+                for name, column in fields.items()
+            }
+        return fields
 
     # -- generation -------------------------------------------------------------------------
     @torch.no_grad()
@@ -202,21 +227,27 @@ class PNAG:
         n: int,
         *,
         performance: float | None = None,
+        costs: Mapping[str, float] | None = None,
         cfg_scale: float = 1.0,
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = None,
         seed: int | None = None,
     ) -> Generation:
-        """Generate ``n`` architectures, for a target performance quantile in [0, 1] or, with
-        ``performance=None``, unconditionally (from the learned null condition; no guidance)."""
+        """Generate ``n`` architectures for a target performance quantile in [0, 1] and/or cost
+        quantiles (``costs``, e.g. ``{"latency": 0.1}``: as fast as the fastest tenth of the
+        space), or, with neither, unconditionally (from the learned null condition; no guidance)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        if performance is not None and not 0.0 <= performance <= 1.0:
-            raise ValueError(f"performance is a quantile in [0, 1], got {performance}")
+        fields = {name: value for name, value in {"performance": performance, **(costs or {})}.items() if value is not None}
+        for name, value in fields.items():
+            if name not in self.condition_layout.names:
+                raise ValueError(f"this model has no condition {name!r}; it knows {list(self.condition_layout.names)}")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} is a quantile in [0, 1], got {value}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         start = time.perf_counter()
-        condition = None if performance is None else self.condition_layout.encode({"performance": performance}, n)
+        condition = self.condition_layout.encode(fields, n) if fields else None
         indices = sample_indices(
             self.transformer, self.autoencoder.quantizer, condition, batch=n,
             cfg_scale=cfg_scale, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,

@@ -62,8 +62,11 @@ class GuidedSearch:
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
         while len(self._pools) <= round_index:
+            # top performance where the model knows it; a space without an accuracy measure
+            # (DARTS, AutoFormer) has cost conditions only, and generates unconditionally here
+            top = 1.0 if "performance" in self.model.condition_layout.names else None
             generation = self.model.generate(
-                self.pool_size, performance=1.0, cfg_scale=self.cfg_scale, seed=self.seed + len(self._pools)
+                self.pool_size, performance=top, cfg_scale=self.cfg_scale, seed=self.seed + len(self._pools)
             )
             first: dict[str, Dag] = {}
             counts: Counter[str] = Counter()

@@ -12,7 +12,7 @@ def pnag(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pnag_sampler.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("space", ["nb201", "nasbench_graph"])
+@pytest.mark.parametrize("space", ["nb201", "nasbench_graph", "darts", "mbv3", "autoformer", "autoformer-base"])
 def test_generate_json_contract(space):
     result = pnag("generate", "--space", space, "-n", "100", "--seed", "0", "--json")
     assert result.returncode == 0, result.stderr
@@ -38,10 +38,49 @@ def test_generate_with_trained_weights_folder(tmp_path):
     assert json.loads(result.stdout)["novelty_reference"] == "training set"
 
 
+@pytest.fixture(scope="module")
+def tiny_mbv3_weights(tmp_path_factory) -> Path:
+    """A barely trained MobileNetV3 generator: enough for budgets and error paths."""
+    folder = tmp_path_factory.mktemp("mbv3") / "w"
+    train = pnag("train", "--space", "mbv3", "--out", str(folder), "--samples", "96",
+                 "--stage1-epochs", "1", "--stage2-epochs", "1", "--quiet", "--json")
+    assert train.returncode == 0, train.stderr
+    assert json.loads(train.stdout)["trained_architectures"] == 96
+    return folder
+
+
+def test_generate_under_a_latency_budget_reports_measured_constraints(tiny_mbv3_weights):
+    result = pnag("generate", "--space", "mbv3", "--weights", str(tiny_mbv3_weights), "--target", "top",
+                  "--max-latency-ms", "25", "-n", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["budgets"] == {"latency": 25.0}
+    assert len(out["measures"]) == len(out["meets_budgets"]) == len(out["architectures"])
+    for row, meets in zip(out["measures"], out["meets_budgets"]):
+        assert meets == {"latency": row["latency_ms"] <= 25.0}  # from OFA's table, not the model
+        assert 0.7 < row["accuracy"] < 0.85
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--max-latency-ms", "1"], "no architecture meets latency_ms <= 1.0"),
+        (["--max-params-m", "5"], "has no 'params' budget"),
+        (["--max-latency-ms", "nan"], "must be a finite number"),
+    ],
+)
+def test_unmeetable_or_unknown_budgets_are_refused(tiny_mbv3_weights, args, message):
+    result = pnag("generate", "--space", "mbv3", "--weights", str(tiny_mbv3_weights), "-n", "5", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["generate", "--space", "nb201", "--weights", "/nonexistent", "--json"], "not a checkpoint folder"),
+        (["generate", "--space", "darts", "--target", "top"], "this model has no condition 'performance'"),
+        (["train", "--space", "darts", "--out", "/tmp/x", "--tasks", "cifar10"], "has no benchmark tasks"),
         (["train", "--space", "nb201", "--out", "/tmp/x", "--tasks", "mnist"], "unknown task 'mnist'"),
         (["generate", "--space", "nb201", "--target", "best"], "--target is 'top', 'none' or a quantile"),
         (["generate", "--space", "darts2"], "invalid choice: 'darts2'"),

@@ -27,7 +27,9 @@ class ConditionLayout:
         return tuple(name for name, _ in self.fields)
 
     def encode(self, values: Mapping[str, torch.Tensor | Sequence[float] | float | None], batch: int) -> torch.Tensor:
-        """Field values (a scalar, one vector for the batch, or one row per item) -> (batch, dim)."""
+        """Field values (a scalar, one vector for the batch, or one row per item) -> (batch, dim).
+
+        A row whose value holds NaN lacks that field, as if it were not given."""
         unknown = set(values) - set(self.names)
         if unknown:
             raise KeyError(f"unknown condition fields {sorted(unknown)}; this model knows {list(self.names)}")
@@ -39,5 +41,6 @@ class ConditionLayout:
                 continue
             tensor = torch.as_tensor(value, dtype=torch.float32)
             tensor = tensor.reshape(-1, width).expand(batch, width) if tensor.numel() == width else tensor.reshape(batch, width)
-            parts.append(torch.cat([tensor, torch.ones(batch, 1)], dim=1))
+            present = ~torch.isnan(tensor).any(dim=1, keepdim=True)
+            parts.append(torch.cat([torch.where(present, tensor, 0.0), present.float()], dim=1))
         return torch.cat(parts, dim=1)

@@ -26,7 +26,7 @@ def batched_edge_index(adjacency: torch.Tensor) -> torch.Tensor:
 
 
 class GraphEncoder(nn.Module):
-    def __init__(self, num_node_types: int, num_nodes: int, channels: int, hidden: int = 64, layers: int = 3):
+    def __init__(self, num_node_types: int, num_nodes: int, channels: int, hidden: int = 64, layers: int = 3, edge_signal: float = 0.1):
         super().__init__()
         self.op_embedding = nn.Embedding(num_node_types, hidden)
         self.position_embedding = nn.Embedding(num_nodes, hidden)
@@ -35,7 +35,7 @@ class GraphEncoder(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
         self.source_projection = nn.Linear(hidden, channels)
         self.target_projection = nn.Linear(hidden, channels)
-        self.edge_vector = nn.Parameter(torch.randn(channels) * 0.1)
+        self.edge_vector = nn.Parameter(torch.randn(channels) * edge_signal)
 
     def forward(self, ops: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         """ops (B, N) node-type indices, adjacency (B, N, N) 0/1 -> e (B, C, N, N)."""

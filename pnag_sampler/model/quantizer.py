@@ -37,14 +37,16 @@ class Quantized:
 
 
 class MultiScaleQuantizer(nn.Module):
-    """One shared codebook used at every scale n = 3 .. N."""
+    """One shared codebook used at every scale (by default n = 3 .. N)."""
 
-    def __init__(self, num_nodes: int, channels: int, codebook_size: int, beta: float = 0.25):
+    def __init__(
+        self, num_nodes: int, channels: int, codebook_size: int, beta: float = 0.25, *, scales: tuple[int, ...] | None = None
+    ):
         super().__init__()
         self.num_nodes = num_nodes
         self.channels = channels
         self.beta = beta
-        self.scales: tuple[int, ...] = tuple(range(3, num_nodes + 1))
+        self.scales: tuple[int, ...] = tuple(range(3, num_nodes + 1)) if scales is None else tuple(scales)
         self.codebook = nn.Embedding(codebook_size, channels)
         nn.init.uniform_(self.codebook.weight, -0.5, 0.5)  # the encoder's output lies in (-1, 1)
         for n in self.scales:

@@ -212,6 +212,19 @@ class SearchSpace(abc.ABC):
     def example_input(self, batch_size: int = 2) -> Any:
         """An input batch that modules of this space accept in ``forward``."""
 
+    #: node counts of the generated scales (None: every n = 3 .. N); see AutoencoderConfig.scales
+    generation_scales: tuple[int, ...] | None = None
+
+    # -- what can be measured without training ----------------------------------------------
+    #: condition fields a generator of this space trains on, each a quantile of one of
+    #: ``measures``: (field, measure). Spaces with benchmark tables condition on their scores.
+    condition_measures: tuple[tuple[str, str], ...] = ()
+
+    def measures(self, dags: Sequence[Dag]) -> dict[str, np.ndarray]:
+        """Properties of architectures known without training them (an accuracy predictor, a
+        latency lookup table, a parameter count), one array per measure; empty where none."""
+        return {}
+
     # -- helpers shared by all spaces -------------------------------------------------------
     def require_valid(self, dag: Dag) -> Dag:
         reason = self.problem(dag) if isinstance(dag, Dag) else _not_a_dag(dag)
