@@ -129,7 +129,9 @@ class PNAGSampler(BaseSampler):
             improvement. A user's space: completed trials sampled by the independent sampler
             before PNAG's online model takes over.
         pool_size: Candidates generated per pool round.
-        cfg_scale: Classifier-free guidance weight towards the top-performance condition.
+        cfg_scale: Classifier-free guidance weight towards the top-performance condition
+            (checkpoints that record their own sampling settings, those of the DARTS,
+            MobileNetV3 and AutoFormer spaces, use theirs).
         weights: Checkpoint folder per space name, instead of the shipped weights.
         independent_sampler: Sampler for parameters PNAG does not model (default RandomSampler).
         base_sampler: If given, the sampler that takes over after ``n_pnag_trials`` trials.

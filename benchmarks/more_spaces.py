@@ -2,15 +2,18 @@
 
     python benchmarks/more_spaces.py [--n 1000] [--forward 20] [--pool 100] [--seed 0] [--quick]
 
-1. Table 6 metrics per space for ``--n`` unconditional samples (validity, uniqueness, novelty
-   against the training samples, sub-architecture validity per scale), and for ``--forward``
-   valid ones: a real module built and run (one image), its parameters, its multiply-
-   accumulates counted by torch's FlopCounterMode, and its forward time on this CPU (1 thread).
+1. Table 6 metrics per space for ``--n`` samples, unconditional and with the checkpoint's
+   generation defaults (validity, uniqueness, novelty against the training samples,
+   sub-architecture validity per scale), and for the first ``--forward`` valid ones of the latter:
+   a real module built and run (one image), its parameters, its multiply-accumulates counted by
+   torch's FlopCounterMode, and its forward time on this CPU (1 thread).
 2. MobileNetV3 under Note10 latency budgets: ``--pool`` architectures generated for top
    predicted accuracy within the budget, next to as many uniformly random subnets and to OFA's
    evolutionary search with the same predictor (population 100, 500 generations).
 3. AutoFormer under parameter budgets (paper Table 4: Tiny about 5.7-6.2M, Base about 54M):
    generated vs random pools, parameters from the built architecture's closed-form count.
+Generated pools use the checkpoint's sampling settings (guidance, temperature) with the
+budget's condition.
 
 No accuracy is claimed for DARTS or AutoFormer: that needs training on CIFAR-10/ImageNet, which
 this machine cannot do. MobileNetV3 accuracies are OFA's predictor's, not measured ones.
@@ -20,6 +23,7 @@ Writes benchmarks/results/more_spaces.json and more_spaces_mbv3.png.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -43,7 +47,6 @@ HERE = Path(__file__).resolve().parent
 SPACES = ("darts", "mbv3", "autoformer", "autoformer-base")
 LATENCY_BUDGETS_MS = (15.0, 20.0, 25.0, 30.0)
 PARAM_BUDGETS_M = {"autoformer": 6.2, "autoformer-base": 54.0}
-CFG_SCALE = 2.0
 
 
 def strings_of(model: PNAG, generation) -> list[str | None]:
@@ -75,20 +78,36 @@ def module_measurements(model: PNAG, dags: list, progress: bool) -> dict:
 
 
 def table6(model: PNAG, n: int, forward: int, seed: int, progress: bool) -> dict:
-    generation = model.generate(n, seed=seed)
-    strings = strings_of(model, generation)
-    training = training_set_of(model)
-    quality = generation_quality(strings, training.strings() if training is not None else [])
+    training = model_training_strings(model)
+    rows = {}
+    for setting, options in (("unconditional", {}), ("checkpoint defaults", model.generation_defaults())):
+        generation = model.generate(n, seed=seed, **options)
+        quality = generation_quality(strings_of(model, generation), training)
+        rows[setting] = {
+            **quality.as_percentages(),
+            "options": options,
+            "sub_architecture_validity": [100 * float(np.mean([p is None for p in scale])) for scale in generation.sub_problems],
+            "ms_per_architecture": 1e3 * generation.seconds / n,
+            "problems_first": [p for p in generation.problems if p is not None][:3],
+        }
     valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
     return {
-        **quality.as_percentages(),
-        "generated": n,
-        "scales": list(model.autoencoder.scales),
-        "sub_architecture_validity": [100 * float(np.mean([p is None for p in scale])) for scale in generation.sub_problems],
-        "ms_per_architecture": 1e3 * generation.seconds / n,
-        "problems_first": [p for p in generation.problems if p is not None][:3],
+        "generated": n, "scales": list(model.autoencoder.scales), **rows,
+        "stage1_exact_reconstruction": stage1_reconstruction(model, seed),
         "modules": module_measurements(model, valid[:forward], progress),
     }
+
+
+def stage1_reconstruction(model: PNAG, seed: int, n: int = 200) -> float:
+    """Share (%) of uniform samples, drawn apart from the training samples' seed, that stage 1
+    encodes, quantizes and decodes back exactly: the ceiling on what stage 2 can generate."""
+    dags = model.space.sample(np.random.default_rng(seed + 1_000), n)
+    return 100 * float(np.mean([a == b for a, b in zip(model.reconstruct(dags), dags)]))
+
+
+def model_training_strings(model: PNAG) -> list[str]:
+    training = training_set_of(model)
+    return training.strings() if training is not None else []
 
 
 def pool_summary(values: dict[str, np.ndarray], within: np.ndarray, valid: int, size: int) -> dict:
@@ -103,7 +122,7 @@ def pool_summary(values: dict[str, np.ndarray], within: np.ndarray, valid: int, 
 
 
 def generated_pool(model: PNAG, conditions: dict, pool: int, seed: int) -> list:
-    generation = model.generate(pool, cfg_scale=CFG_SCALE, seed=seed, **conditions)
+    generation = model.generate(pool, seed=seed, **{**model.generation_defaults(), **conditions})
     return [d for d, p in zip(generation.architectures, generation.problems) if p is None]
 
 
@@ -175,7 +194,7 @@ def plot_mbv3(result: dict, path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--forward", type=int, default=20, help="valid generated architectures to build and run per space")
+    parser.add_argument("--forward", type=int, default=100, help="valid generated architectures built and run per space (the first ones)")
     parser.add_argument("--pool", type=int, default=100)
     parser.add_argument("--generations", type=int, default=500, help="OFA evolution generations")
     parser.add_argument("--seed", type=int, default=0)
@@ -186,7 +205,7 @@ def main(argv=None) -> int:
         args.n, args.forward, args.pool, args.generations = 50, 2, 20, 5
     torch.set_num_threads(1)
     progress = sys.stderr.isatty()
-    results = {"n": args.n, "seed": args.seed, "cfg_scale": CFG_SCALE, "torch_threads": 1, "table6": {}}
+    results = {"n": args.n, "seed": args.seed, "torch_threads": 1, "table6": {}}
     for name in SPACES:
         model = PNAG.pretrained(name)
         results["table6"][name] = table6(model, args.n, args.forward, args.seed, progress)
@@ -194,7 +213,7 @@ def main(argv=None) -> int:
             results["mbv3_latency"] = mbv3_budgets(model, args.pool, args.seed, args.generations, progress)
         if name in PARAM_BUDGETS_M:
             results.setdefault("autoformer_params", {})[name] = param_budget(model, PARAM_BUDGETS_M[name], args.pool, args.seed)
-        print(name, {k: v for k, v in results["table6"][name].items() if k != "modules"}, file=sys.stderr)
+        print(name, json.dumps(results["table6"][name]), file=sys.stderr)
     write_json(args.out, results)
     plot_mbv3(results["mbv3_latency"], args.out.with_name(args.out.stem + "_mbv3.png"))
     return 0

@@ -129,18 +129,22 @@ def optuna_overhead(results: dict) -> list[str]:
 
 
 def more_spaces(results: dict) -> list[str]:
-    lines = [f"{results['n']} generated per space without condition (seed {results['seed']}); modules built and run for the first valid ones (1 image, 1 CPU thread):", "",
-             "| space | validity % | uniqueness % | novelty % | sub-architecture validity % per scale (nodes) | built / ran | median params (M) | median MACs (G) | median CPU forward (ms) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the valid ones of the defaults setting (1 image, 1 CPU thread):", "",
+             "| space | setting | validity % | uniqueness % | novelty % | sub-architecture validity % per scale (nodes) |", "|---|---|---|---|---|---|"]
     for space, row in results["table6"].items():
-        scales = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(row["scales"], row["sub_architecture_validity"]))
-        modules = row["modules"]
-        median = modules["median"]
-        lines.append(f"| {space} | {_f(row['validity'])} | {_f(row['uniqueness'])} | {_f(row['novelty'])} | {scales} | "
-                     f"{modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | {_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |")
+        for setting in ("unconditional", "checkpoint defaults"):
+            r = row[setting]
+            scales = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(row["scales"], r["sub_architecture_validity"]))
+            lines.append(f"| {space} | {setting} | {_f(r['validity'])} | {_f(r['uniqueness'])} | {_f(r['novelty'])} | {scales} |")
+    lines += ["", "| space | stage 1: held-out chains reconstructed exactly % | built / ran a forward pass | median params (M) | median MACs (G) | median CPU forward (ms) |",
+              "|---|---|---|---|---|---|"]
+    for space, row in results["table6"].items():
+        modules, median = row["modules"], row["modules"]["median"]
+        lines.append(f"| {space} | {_f(row['stage1_exact_reconstruction'], 1)} | {modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | "
+                     f"{_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |")
     mbv3 = results["mbv3_latency"]
     lines += ["", f"MobileNetV3 under Note10 latency budgets: pools of {results['mbv3_latency']['rows'][str(mbv3['budgets_ms'][0])]['random']['pool']} "
-              f"(PNAG: top accuracy + the budget's condition, cfg {results['cfg_scale']}), accuracy from OFA's predictor (top-1 %):", "",
+              "(PNAG: top accuracy + the budget's condition, checkpoint sampling settings), accuracy from OFA's predictor (top-1 %):", "",
               "| budget (ms) | PNAG valid | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
               "|---|---|---|---|---|---|---|"]
     pct = lambda v: "-" if v is None else f"{100 * v:.2f}"  # noqa: E731

@@ -24,6 +24,11 @@ from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.study import add_study_parser
 
 
+#: --target not given: the checkpoint's generation defaults decide (not a str: argparse would
+#: pass a str default through ``type``)
+MODEL_DEFAULT = object()
+
+
 def _target(text: str) -> float | None:
     """``top`` -> 1.0, ``none`` -> unconditional, a number -> that quantile."""
     if text == "top":
@@ -66,13 +71,23 @@ def _budgets(args: argparse.Namespace) -> dict[str, float]:
     return {field: value for field, value in (("latency", args.max_latency_ms), ("params", args.max_params_m)) if value is not None}
 
 
+def _generation_options(model: PNAG, args: argparse.Namespace, budgets: dict[str, float]) -> dict:
+    """The checkpoint's own generation defaults, overridden by every option given."""
+    options = model.generation_defaults()
+    if args.target is not MODEL_DEFAULT:
+        options["performance"] = args.target
+    if budgets:
+        options["costs"] = {**options.get("costs", {}), **budget_conditions(model, budgets)}
+    given = {"cfg_scale": args.cfg_scale, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
+    options.update({name: value for name, value in given.items() if value is not None})
+    return options
+
+
 def cmd_generate(args: argparse.Namespace) -> dict:
     model = PNAG.from_weights(args.space, args.weights)
     budgets = _budgets(args)
-    generation = model.generate(
-        args.n, performance=args.target, costs=budget_conditions(model, budgets), cfg_scale=args.cfg_scale,
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,
-    )
+    options = _generation_options(model, args, budgets)
+    generation = model.generate(args.n, **options, seed=args.seed)
     space = model.space
     strings = [space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
     training_set = training_set_of(model)
@@ -83,7 +98,8 @@ def cmd_generate(args: argparse.Namespace) -> dict:
         "space": space.name,
         "n": args.n,
         "seed": args.seed,
-        "target": args.target,
+        "target": options.get("performance"),
+        "generation_options": options,
         "architectures": [s for s in strings if s is not None],
         **measured_constraints(model, valid, budgets),
         "invalid": [p for p in generation.problems if p is not None],
@@ -129,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--space", required=True, choices=SPACE_NAMES)
     generate.add_argument("-n", type=int, default=20)
     generate.add_argument("--weights", help="checkpoint folder (default: the shipped weights)")
-    generate.add_argument("--target", type=_target, default=None, help="'top', 'none' or a performance quantile")
-    generate.add_argument("--cfg-scale", type=float, default=1.0)
-    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--target", type=_target, default=MODEL_DEFAULT,
+                          help="'top', 'none' or a performance quantile (default: the checkpoint's own, else none)")
+    generate.add_argument("--cfg-scale", type=float, help="classifier-free guidance (default: the checkpoint's own, else 1)")
+    generate.add_argument("--temperature", type=float, help="(default: the checkpoint's own, else 1)")
     generate.add_argument("--top-k", type=int)
     generate.add_argument("--top-p", type=float)
     generate.add_argument("--max-latency-ms", type=float, help="latency budget (mbv3: OFA's Samsung Note10 table)")

@@ -201,15 +201,15 @@ class PNAG:
     def _condition_fields(
         self, architectures: Sequence[Dag], performance: np.ndarray | None, costs: Mapping[str, np.ndarray] | None, seed: int
     ) -> dict[str, torch.Tensor]:
-        """Each known condition field as a (len(architectures), 1) column, flag included.
+        """Each given condition field as a (len(architectures), 1) column.
 
-        With several fields, each one is hidden (flag 0) from a random quarter of the rows, so
-        that generation may give any subset: a latency budget without a performance target, say.
+        With several fields, each one is hidden (NaN: absent, flag 0) from a random quarter of
+        the rows, so that generation may give any subset: a latency budget alone, say.
         """
         columns = {"performance": self._checked_performance(architectures, performance)}
         for name, values in (costs or {}).items():
             if name not in self.condition_layout.names:
-                raise KeyError(f"unknown condition field {name!r}; this model knows {list(self.condition_layout.names)}")
+                raise ValueError(f"unknown condition field {name!r}; this model knows {list(self.condition_layout.names)}")
             columns[name] = self._checked_performance(architectures, values, name)
         fields = {name: column[:, None] for name, column in columns.items() if column is not None}
         if len(fields) > 1:
@@ -262,6 +262,14 @@ class PNAG:
             sub_problems=[[self.space.sub_architecture_problem(dag) for dag in scale] for scale in decoded],
             seconds=seconds,
         )
+
+    def generation_defaults(self) -> dict[str, Any]:
+        """``generate`` keyword arguments this checkpoint was measured with, for callers that
+        do not choose (the CLI without options, the guided search); empty: no preference.
+
+        Chain-space checkpoints record theirs (README, "More search spaces"): their raw
+        validity depends on the sampling settings far more than NB201's does."""
+        return dict(self.metadata.get("generation_defaults", {}))
 
     @torch.no_grad()
     def reconstruct(self, architectures: Sequence[Dag]) -> list[Dag]:

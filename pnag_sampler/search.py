@@ -58,16 +58,14 @@ class GuidedSearch:
         #: surrogate feature rows of every architecture seen so far (row index by canonical string)
         self._feature_index: dict[str, int] = {}
         self._feature_matrix: np.ndarray | None = None
+        self._warned_uniform = False
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
         while len(self._pools) <= round_index:
-            # top performance where the model knows it; a space without an accuracy measure
-            # (DARTS, AutoFormer) has cost conditions only, and generates unconditionally here
-            top = 1.0 if "performance" in self.model.condition_layout.names else None
-            generation = self.model.generate(
-                self.pool_size, performance=top, cfg_scale=self.cfg_scale, seed=self.seed + len(self._pools)
-            )
+            # the top-performance condition, unless the checkpoint records how it samples
+            options = self.model.generation_defaults() or {"performance": 1.0, "cfg_scale": self.cfg_scale}
+            generation = self.model.generate(self.pool_size, **options, seed=self.seed + len(self._pools))
             first: dict[str, Dag] = {}
             counts: Counter[str] = Counter()
             for dag, problem in zip(generation.architectures, generation.problems):
@@ -99,6 +97,12 @@ class GuidedSearch:
             return sorted(fresh.values(), key=lambda c: -c[2])
         if self.allow_repeats and self._pool(0):
             return list(self._pool(0))
+        if not self._warned_uniform:
+            self._warned_uniform = True
+            warnings.warn(
+                f"{self.max_pool_rounds} generated pools hold no unseen valid {self.space.name} architecture; "
+                "proposing uniform samples of the space instead"
+            )
         rng = np.random.default_rng(self.seed + len(seen))
         for dag in self.space.sample(rng, 4 * self.pool_size):
             text = self.space.to_string(dag)

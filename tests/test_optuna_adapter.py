@@ -302,3 +302,21 @@ def test_no_startup_trials_and_an_infinite_result_do_not_break_the_study():
 
     study.optimize(objective, n_trials=4)
     assert len({t.system_attrs[ARCH_ATTR] for t in study.trials}) == 4
+
+
+@pytest.mark.parametrize("space", ["darts", "mbv3", "autoformer"])
+def test_pnag_sampler_runs_on_the_chain_spaces(space):
+    """DARTS, MobileNetV3 and AutoFormer go through the same helper as NB201; each trial's
+    architecture is a valid one of the space, and no two trials repeat."""
+    search_space = get_space(space)
+
+    def objective(trial: optuna.Trial) -> float:
+        dag = search_space.from_string(suggest_architecture(trial, space))
+        measured = search_space.measures([dag])
+        return float(measured["accuracy" if space == "mbv3" else "params_m"][0])
+
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0))
+    study.optimize(objective, n_trials=4)
+    cells = [t.system_attrs[f"pnag:architecture:{space}"] for t in study.trials]
+    assert len(set(cells)) == 4
+    assert all(search_space.is_valid(search_space.from_string(c)) for c in cells)
