@@ -315,7 +315,7 @@ def test_pnag_sampler_runs_on_the_chain_spaces(space):
         measured = search_space.measures([dag])
         return float(measured["accuracy" if space == "mbv3" else "params_m"][0])
 
-    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0))
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, pool_size=64))
     study.optimize(objective, n_trials=4)
     cells = [t.system_attrs[f"pnag:architecture:{space}"] for t in study.trials]
     assert len(set(cells)) == 4
