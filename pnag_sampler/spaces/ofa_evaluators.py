@@ -121,10 +121,6 @@ class SubnetSpec:
             int(rng.choice(RESOLUTIONS)),
         )
 
-    def used_slots(self) -> list[int]:
-        """The indices of the layer slots this sub-network uses, in network order."""
-        return [s * MAX_DEPTH + j for s, d in enumerate(self.depths) for j in range(d)]
-
 
 def spec_stages(spec: SubnetSpec) -> list[list[Layer]]:
     """The 5 stages' used ``(kernel, expand ratio)`` layers, as :class:`MobileNetV3Subnet` takes."""

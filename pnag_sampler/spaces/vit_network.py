@@ -164,7 +164,6 @@ class AutoFormerViT(nn.Module):
         num_patches = _num_patches(image_size, patch_size, num_classes)
         self.embed_dim = embed_dim
         self.image_size = image_size
-        self.blocks_config: tuple[Block, ...] = tuple((h, float(r)) for h, r in blocks)
         self.patch_embed = nn.Conv2d(IN_CHANNELS, embed_dim, patch_size, stride=patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
