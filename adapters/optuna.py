@@ -3,7 +3,7 @@
 An architecture of a built-in space is suggested as one categorical parameter per slot, named
 ``"<space>/<slot>"`` (for NB201: ``"nb201/1<-0"`` ... ``"nb201/3<-2"``). When PNAGSampler is asked
 for the first of them in a trial, it proposes a whole architecture with the pretrained generator
-(zero-shot on the first trial, ranked by a surrogate refit on the study's results later), stores
+(zero-shot on the first trial, ranked by a surrogate that adapts to the study's results), stores
 it in the trial's system attributes, and answers every slot from it. Nothing lives only in this
 process: evaluated and pending architectures are read back from the study's storage on every
 proposal, so several processes can share one study.
@@ -124,9 +124,11 @@ class PNAGSampler(BaseSampler):
     Args:
         seed: Seed of the generator's candidate pools, of values drawn inside a level's bin and
             of the independent sampler.
-        n_startup_trials: Built-in spaces: trials proposed in the generator's own order (most
-            frequently generated first) before the surrogate ranks candidates by expected
-            improvement. A user's space: completed trials sampled by the independent sampler
+        n_startup_trials: Built-in spaces whose weights carry no task-aware surrogate (DARTS,
+            MobileNetV3, AutoFormer): trials proposed in the generator's own order (most
+            frequently generated first) before a ridge surrogate ranks candidates by expected
+            improvement; with one (NB201, NAS-Bench-Graph) it ranks from the first trial
+            (zero-shot). A user's space: completed trials sampled by the independent sampler
             before PNAG's online model takes over.
         pool_size: Candidates generated per pool round.
         cfg_scale: Classifier-free guidance weight towards the top-performance condition

@@ -2,7 +2,7 @@
 
 - A config space of a built-in architecture space (:func:`architecture_config_space`, keys
   ``"<space>/<slot>"`` as in Optuna) is searched with the shipped pretrained generator:
-  zero-shot first, then ranked by a surrogate refit on the results (the guided search loop).
+  zero-shot first, then ranked by a surrogate that adapts to the results (the guided search loop).
 - Any other config space (choice, randint, uniform, loguniform, finrange, ...) is modelled as a
   user's parameter space: a random start, then an online PNAG.
 

@@ -45,7 +45,8 @@ def cached_model(name: str, training_set: TrainingSet, epochs: tuple[int, int], 
     except CheckpointError:
         pass
     model, report = train_on_benchmark(
-        training_set, autoencoder_epochs=epochs[0], transformer_epochs=epochs[1], seed=seed, progress=True, **options
+        training_set, autoencoder_epochs=epochs[0], transformer_epochs=epochs[1], surrogate_steps=0,
+        seed=seed, progress=True, **options,
     )
     model.metadata["training_seconds"] = {"stage1": report.stage1_seconds, "stage2": report.stage2_seconds}
     model.save(folder)
@@ -168,7 +169,7 @@ def run_ablation(args, epochs, ablation_epochs, n_generate, tag) -> dict:
             autoencoder_config=AutoencoderConfig(num_nodes=8, num_node_types=7, scc_steps=k, codebook_size=size),
         )[0]
 
-    trained = set(ablation_set.load()[0])
+    trained = set(ablation_set.architectures())
     held_out = [d for d in get_benchmark("nb201").architectures() if d not in trained][:2000]
     ablation = []
     for k in ((0, steps) if args.quick else range(steps + 1)):

@@ -161,6 +161,50 @@ def more_spaces(results: dict) -> list[str]:
     return lines
 
 
+def _ci(cell: dict, digits: int = 2, scale: float = 1.0) -> str:
+    return f"{scale * cell['mean']:.{digits}f} ± {scale * cell['ci95']:.{digits}f}"
+
+
+def _correlations(results: dict) -> list[str]:
+    lines = ["Surrogate: rank correlation with the held-out validation score over the whole table, by support size (mean of 5 draws):", "",
+             "| held-out dataset | Spearman, support 0 / 5 / 20 / 50 | Kendall, support 0 / 5 / 20 / 50 |", "|---|---|---|"]
+    for name, row in results["surrogate_correlation"].items():
+        lines.append(f"| {name} | " + " / ".join(f"{cell['spearman']:.3f}" for cell in row.values()) + " | "
+                     + " / ".join(f"{cell['kendall']:.3f}" for cell in row.values()) + " |")
+    return lines
+
+
+def transfer_nb201(results: dict) -> list[str]:
+    lines = [f"Leave-one-dataset-out; {len(results['seeds'])} seeds; {results['seconds'] / 60:.0f} min.", "", *_correlations(results)]
+    lines += ["", "Table 1 protocol: test accuracy % of the best-by-validation cell (mean ± 95% CI), and per seed the evaluations until the "
+              "space's best-by-validation cell is among those evaluated ('-': not within the budget):", "",
+              "| dataset | method | after 1 | after 2 | after 5 | after 10 | evaluations to the optimum | optimum's test |", "|---|---|---|---|---|---|---|---|"]
+    for task, table in results["nb201_search"].items():
+        for method, row in table["methods"].items():
+            found = ", ".join("-" if f is None else str(f) for f in row["evaluations_to_optimum"])
+            cells = " | ".join(_ci(row["best_test_after"][k]) for k in ("1", "2", "5", "10"))
+            lines.append(f"| {task} | {method} | {cells} | {found} | {table['best_by_validation_test']:.2f} |")
+    t5 = results["table5"]
+    lines += ["", f"Table 5 protocol, {t5['task']} (weights {t5['weights']}): 20 generated per objective, measured in the tables:", "",
+              "| objective | valid | test acc. max / mean | " + " | ".join(f"{d} ms mean / share within cap" for d in t5["caps_ms"]) + " | params M mean / min |",
+              "|---|---|---|" + "---|" * len(t5["caps_ms"]) + "---|"]
+    for name, pool in t5["pools"].items():
+        devices = " | ".join(f"{pool[f'latency_ms:{d}']['mean']:.2f} / {pool[f'latency_ms:{d}']['within_cap']:.2f}" for d in t5["caps_ms"])
+        lines.append(f"| {name} | {pool['valid']} | {pool['test_accuracy']['max']:.2f} / {pool['test_accuracy']['mean']:.2f} | {devices} | "
+                     f"{pool['params_m']['mean']:.3f} / {pool['params_m']['min']:.3f} |")
+    return lines
+
+
+def transfer_graph(results: dict) -> list[str]:
+    lines = [f"Leave-one-dataset-out; {len(results['seeds'])} seeds; {results['seconds'] / 60:.0f} min.", "", *_correlations(results)]
+    lines += ["", "Search: regret to the dataset's best test accuracy (percentage points, mean ± 95% CI):", "",
+              "| dataset | method | after 1 | after 5 | after 10 | after 20 |", "|---|---|---|---|---|---|"]
+    for task, table in results["graph_search"].items():
+        for method, row in table["methods"].items():
+            lines.append(f"| {task} | {method} | " + " | ".join(_ci(row["regret_after"][k], scale=100) for k in ("1", "5", "10", "20")) + " |")
+    return lines
+
+
 #: README tables in order: result file(s) -> the function that renders them
 TABLES = (
     (("generator_quality_folds.json", "generator_quality_ablation.json"), generator_quality),
@@ -169,6 +213,8 @@ TABLES = (
     (("optuna_overhead.json",), optuna_overhead),
     (("generation_speed.json",), generation_speed),
     (("more_spaces.json",), more_spaces),
+    (("transfer_nb201.json",), transfer_nb201),
+    (("transfer_graph.json",), transfer_graph),
 )
 
 

@@ -15,10 +15,12 @@ import numpy as np
 
 from pnag_sampler.bench import add_bench_parser
 from pnag_sampler.demo import add_demo_parser
-from pnag_sampler.errors import PNAGError
+from pnag_sampler.errors import PNAGError, UnknownNameError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_quality
-from pnag_sampler.budgets import budget_conditions, measured_constraints
+from pnag_sampler.budgets import measured_constraints
+from pnag_sampler.conditional import generate_for_task, read_support
+from pnag_sampler.data.nb201 import LATENCY_COST_PREFIX, latency_devices
 from pnag_sampler.pretraining import SampledTrainingSet, TrainingSet, train_on_benchmark, train_on_samples, training_set_of
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.study import add_study_parser
@@ -52,7 +54,11 @@ def cmd_train(args: argparse.Namespace) -> dict:
         model, report = train_on_samples(SampledTrainingSet(args.space, args.samples, args.seed), **epochs)
     else:
         tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
-        model, report = train_on_benchmark(TrainingSet(args.space, tasks, args.fraction, args.seed), **epochs)
+        init = PNAG.load(args.init, space=get_space(args.space).name) if args.init else None
+        model, report = train_on_benchmark(
+            TrainingSet(args.space, tasks, args.fraction, args.seed), surrogate_steps=args.surrogate_steps, init=init,
+            batch_size=args.batch_size, **epochs,
+        )
     model.save(args.out)
     return {
         "out": str(args.out),
@@ -61,23 +67,34 @@ def cmd_train(args: argparse.Namespace) -> dict:
         "trained_architectures": model.metadata["trained_architectures"],
         "stage1_seconds": report.stage1_seconds,
         "stage2_seconds": report.stage2_seconds,
-        "final_stage1_loss": report.stage1_history["total"][-1],
+        "surrogate_seconds": report.surrogate_seconds,
+        "final_stage1_loss": report.stage1_history["total"][-1] if report.stage1_history else None,
         "final_stage2_loss": report.stage2_history["token_loss"][-1],
+        "final_surrogate_loss": (
+            float(np.mean([losses[-1] for losses in report.surrogate_history.values()])) if report.surrogate_history else None
+        ),
     }
 
 
 def _budgets(args: argparse.Namespace) -> dict[str, float]:
-    """The cost budgets given on the command line, by condition field."""
-    return {field: value for field, value in (("latency", args.max_latency_ms), ("params", args.max_params_m)) if value is not None}
+    """The cost budgets given on the command line, by condition field: a latency on a named
+    ``--device`` is NB201's ``latency_ms:<device>``, without one the space's own ``latency``."""
+    if args.device is not None:
+        if args.max_latency_ms is None:
+            raise ValueError("--device names the device of --max-latency-ms; give both")
+        devices = latency_devices()
+        if args.device not in devices:
+            raise UnknownNameError(f"unknown device {args.device!r}; known devices: {', '.join(devices)}")
+    latency_field = f"{LATENCY_COST_PREFIX}{args.device}" if args.device else "latency"
+    given = ((latency_field, args.max_latency_ms), ("params", args.max_params_m))
+    return {field: value for field, value in given if value is not None}
 
 
-def _generation_options(model: PNAG, args: argparse.Namespace, budgets: dict[str, float]) -> dict:
+def _generation_options(model: PNAG, args: argparse.Namespace) -> dict:
     """The checkpoint's own generation defaults, overridden by every option given."""
     options = model.generation_defaults()
     if args.target is not MODEL_DEFAULT:
         options["performance"] = args.target
-    if budgets:
-        options["costs"] = {**options.get("costs", {}), **budget_conditions(model, budgets)}
     given = {"cfg_scale": args.cfg_scale, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
     options.update({name: value for name, value in given.items() if value is not None})
     return options
@@ -86,22 +103,28 @@ def _generation_options(model: PNAG, args: argparse.Namespace, budgets: dict[str
 def cmd_generate(args: argparse.Namespace) -> dict:
     model = PNAG.from_weights(args.space, args.weights)
     budgets = _budgets(args)
-    options = _generation_options(model, args, budgets)
-    generation = model.generate(args.n, **options, seed=args.seed)
+    options = _generation_options(model, args)
+    support = read_support(model, args.support) if args.support else ()
+    ranked = generate_for_task(model, args.n, task=args.task, support=support, budgets=budgets, seed=args.seed, **options)
+    generation = ranked.generation
     space = model.space
     strings = [space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
     training_set = training_set_of(model)
     quality = generation_quality(strings, training_set.strings() if training_set is not None else [])
     sub_validity = [float(np.mean([p is None for p in scale])) for scale in generation.sub_problems]
-    valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
     return {
         "space": space.name,
         "n": args.n,
         "seed": args.seed,
         "target": options.get("performance"),
-        "generation_options": options,
-        "architectures": [s for s in strings if s is not None],
-        **measured_constraints(model, valid, budgets),
+        "task": args.task,
+        "task_knowledge": ranked.task_kind,
+        "support_size": ranked.support_size,
+        "generation_options": ranked.options,
+        "architectures": [space.to_string(d) for d in ranked.architectures],
+        "ranking": "surrogate, best first" if ranked.predicted is not None else "generation order",
+        "predicted_quantile": ranked.predicted,
+        **measured_constraints(model, ranked.architectures, budgets, args.task),
         "invalid": [p for p in generation.problems if p is not None],
         **quality.as_percentages(),
         "sub_architecture_validity": dict(zip((str(n) for n in model.autoencoder.scales), sub_validity)),
@@ -136,7 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--fraction", type=float, default=1.0, help="share of the table's architectures to train on")
     train.add_argument("--samples", type=int, default=8192, help="architectures to sample (spaces without a table)")
     train.add_argument("--stage1-epochs", type=int, default=40)
-    train.add_argument("--stage2-epochs", type=int, default=40)
+    train.add_argument("--stage2-epochs", type=int, default=40,
+                       help="passes over the stage-2 rows (tabulated spaces: one row per architecture and task)")
+    train.add_argument("--surrogate-steps", type=int, default=1500,
+                       help="meta-training episodes per surrogate member (tabulated spaces; 0: no surrogate, no task condition)")
+    train.add_argument("--init", help="continue from this checkpoint (trained on a subset of --tasks): keeps its stage 1")
+    train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--json", action="store_true")
@@ -151,7 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--temperature", type=float, help="(default: the checkpoint's own, else 1)")
     generate.add_argument("--top-k", type=int)
     generate.add_argument("--top-p", type=float)
-    generate.add_argument("--max-latency-ms", type=float, help="latency budget (mbv3: OFA's Samsung Note10 table)")
+    generate.add_argument("--task", help="a task of the space's table (e.g. cifar100, cora); unseen by the weights: zero-shot")
+    generate.add_argument("--support", help="JSON file {architecture: score} of results on your task (few-shot)")
+    generate.add_argument("--max-latency-ms", type=float, help="latency budget (mbv3: OFA's Samsung Note10 table; nb201: with --device)")
+    generate.add_argument("--device", help="nb201: the device of --max-latency-ms (HW-NAS-Bench/HELP table), e.g. pixel3")
     generate.add_argument("--max-params-m", type=float, help="parameter budget in millions (darts, autoformer)")
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--json", action="store_true")

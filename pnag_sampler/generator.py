@@ -16,7 +16,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderConfig
@@ -26,26 +25,10 @@ from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.sampling import sample_indices
 from pnag_sampler.model.training import timed, train_autoencoder, train_transformer
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
+from pnag_sampler.model.predictor import PredictorConfig
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
-
-
-def performance_quantiles(scores: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Mean over tasks of each architecture's rank quantile (0 = worst, 1 = best) in that task.
-
-    Quantiles, not raw scores, make tasks with different accuracy ranges comparable, and make
-    ``performance=1.0`` mean "the best there is" on any task.
-    """
-    if not scores:
-        raise ValueError("need the scores of at least one task")
-    quantiles = []
-    for task, values in scores.items():
-        values = np.asarray(values, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise InvalidScoreError(f"task '{task}': score #{bad[0]} is {values[bad[0]]}; scores must be finite")
-        quantiles.append((rankdata(values) - 1) / max(1, len(values) - 1))
-    return np.mean(quantiles, axis=0)
+from pnag_sampler.task_surrogate import MetaSurrogate
 
 
 @dataclass
@@ -71,10 +54,13 @@ class TrainingReport:
     stage2_seconds: float
     stage1_history: dict[str, list[float]] = field(default_factory=dict)
     stage2_history: dict[str, list[float]] = field(default_factory=dict)
+    surrogate_seconds: float = 0.0
+    surrogate_history: dict[str, list[float]] = field(default_factory=dict)
 
 
 class PNAG:
-    """Progressive neural architecture generator for one search space."""
+    """Progressive neural architecture generator for one search space, with the task-aware
+    surrogate that ranks its output (``surrogate``; None for checkpoints without one)."""
 
     def __init__(
         self,
@@ -84,8 +70,10 @@ class PNAG:
         transformer_options: Mapping[str, Any] | None = None,
         condition_layout: ConditionLayout | None = None,
         metadata: Mapping[str, Any] | None = None,
+        surrogate: MetaSurrogate | None = None,
     ):
         self.space = space
+        self.surrogate = surrogate
         self.autoencoder_config = autoencoder_config or AutoencoderConfig(
             num_nodes=space.num_nodes, num_node_types=len(space.node_types), scales=space.generation_scales
         )
@@ -108,6 +96,24 @@ class PNAG:
         self.autoencoder.eval()
         self.transformer.eval()
         return self
+
+    def with_condition_layout(self, layout: ConditionLayout) -> "PNAG":
+        """A copy conditioned on ``layout``, which must start with this model's own fields: the
+        new fields' input weights start at zero, so the copy generates exactly as this model
+        until stage 2 is trained further (how older checkpoints gain task and cost fields)."""
+        if layout.fields[: len(self.condition_layout.fields)] != self.condition_layout.fields:
+            raise ValueError(f"condition fields {layout.names} do not extend {self.condition_layout.names}")
+        transformer_options = {k: v for k, v in asdict(self.transformer_config).items()
+                               if k not in ("scales", "codebook_size", "channels", "condition_dim")}
+        extended = PNAG(self.space, autoencoder_config=self.autoencoder_config, transformer_options=transformer_options,
+                        condition_layout=layout, metadata=self.metadata, surrogate=self.surrogate)
+        extended.autoencoder.load_state_dict(self.autoencoder.state_dict())
+        state = self.transformer.state_dict()
+        old_weight = state["condition_embedding.0.weight"]
+        new_weight = torch.zeros(old_weight.shape[0], layout.dim)
+        new_weight[:, : old_weight.shape[1]] = old_weight
+        extended.transformer.load_state_dict({**state, "condition_embedding.0.weight": new_weight})
+        return extended.eval()
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -159,6 +165,7 @@ class PNAG:
         performance: np.ndarray | None = None,
         *,
         costs: Mapping[str, np.ndarray] | None = None,
+        tasks: np.ndarray | None = None,
         unconditioned: Sequence[Dag] = (),
         epochs: int,
         batch_size: int = 256,
@@ -166,18 +173,19 @@ class PNAG:
         progress: bool = True,
     ) -> dict[str, list[float]]:
         """Stage 2 alone, on the frozen stage-1 tokens of ``architectures`` conditioned on their
-        ``performance`` quantiles and ``costs`` (more condition fields of this model's layout,
-        e.g. a latency quantile); ``unconditioned`` architectures (scores unknown, e.g. samples
-        of the space) train only the null condition."""
-        fields = self._condition_fields(architectures, performance, costs, seed)
+        ``performance`` quantiles, ``costs`` (more condition fields of this model's layout,
+        e.g. a latency quantile; NaN: absent in that row) and ``tasks`` (one task embedding per
+        row); ``unconditioned`` architectures (scores unknown, e.g. samples of the space) train
+        only the null condition."""
+        fields = self._condition_fields(architectures, performance, costs, seed, tasks)
         everything = list(architectures) + list(unconditioned)
         for dag in everything:
             self.space.require_valid(dag)
         ops, adjacency = dags_to_tensors(self.space.node_types, everything)
         indices = self.autoencoder.tokenize(ops, adjacency)
-        padding = torch.zeros(len(unconditioned), 1)
         conditions = self.condition_layout.encode(
-            {name: torch.cat([column, padding]) for name, column in fields.items()}, len(everything)
+            {name: torch.cat([column, torch.zeros(len(unconditioned), column.shape[1])]) for name, column in fields.items()},
+            len(everything),
         )
         null_rows = torch.ones(len(everything), dtype=torch.bool)
         if fields:
@@ -189,29 +197,34 @@ class PNAG:
         self.eval()
         return history
 
-    @staticmethod
-    def _checked_performance(architectures: Sequence[Dag], performance: np.ndarray | None, name: str = "performance") -> torch.Tensor | None:
-        if performance is None:
-            return None
-        values = torch.as_tensor(np.asarray(performance, dtype=np.float64), dtype=torch.float32)
-        if values.shape != (len(architectures),) or not torch.isfinite(values).all():
-            raise InvalidScoreError(f"{name} must hold one finite value per architecture")
-        return values
+    def _checked_field(self, architectures: Sequence[Dag], values: Any, name: str, allow_absent: bool) -> torch.Tensor:
+        """One field's values as a (len(architectures), width) tensor; NaN rows mean absent
+        where ``allow_absent`` (cost fields), never for performance."""
+        width = dict(self.condition_layout.fields).get(name)
+        if width is None:
+            raise ValueError(f"unknown condition field {name!r}; this model knows {list(self.condition_layout.names)}")
+        values = np.asarray(values, dtype=np.float64)
+        expected = (len(architectures),) if width == 1 else (len(architectures), width)
+        absent = np.isnan(values) if allow_absent else np.zeros(values.shape, dtype=bool)
+        if values.shape != expected or not (np.isfinite(values) | absent).all():
+            raise InvalidScoreError(f"{name} must hold one finite value (width {width}) per architecture")
+        return torch.as_tensor(values, dtype=torch.float32).reshape(len(architectures), width)
 
     def _condition_fields(
-        self, architectures: Sequence[Dag], performance: np.ndarray | None, costs: Mapping[str, np.ndarray] | None, seed: int
+        self, architectures: Sequence[Dag], performance: np.ndarray | None, costs: Mapping[str, np.ndarray] | None,
+        seed: int, tasks: np.ndarray | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Each given condition field as a (len(architectures), 1) column.
+        """Each given condition field as a (len(architectures), width) tensor.
 
         With several fields, each one is hidden (NaN: absent, flag 0) from a random quarter of
         the rows, so that generation may give any subset: a latency budget alone, say.
         """
-        columns = {"performance": self._checked_performance(architectures, performance)}
-        for name, values in (costs or {}).items():
-            if name not in self.condition_layout.names:
-                raise ValueError(f"unknown condition field {name!r}; this model knows {list(self.condition_layout.names)}")
-            columns[name] = self._checked_performance(architectures, values, name)
-        fields = {name: column[:, None] for name, column in columns.items() if column is not None}
+        given = {"performance": (performance, False), "task": (tasks, False)}
+        given.update({name: (values, True) for name, values in (costs or {}).items()})
+        fields = {
+            name: self._checked_field(architectures, values, name, allow_absent)
+            for name, (values, allow_absent) in given.items() if values is not None
+        }
         if len(fields) > 1:
             generator = torch.Generator().manual_seed(seed)
             fields = {
@@ -227,24 +240,31 @@ class PNAG:
         n: int,
         *,
         performance: float | None = None,
-        costs: Mapping[str, float] | None = None,
+        costs: Mapping[str, float | Sequence[float]] | None = None,
+        task: Sequence[float] | None = None,
         cfg_scale: float = 1.0,
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = None,
         seed: int | None = None,
     ) -> Generation:
-        """Generate ``n`` architectures for a target performance quantile in [0, 1] and/or cost
-        quantiles (``costs``, e.g. ``{"latency": 0.1}``: as fast as the fastest tenth of the
-        space), or, with neither, unconditionally (from the learned null condition; no guidance)."""
+        """Generate ``n`` architectures for a target performance quantile in [0, 1], cost
+        conditions (``costs``, e.g. ``{"latency": 0.1}``: as fast as the fastest tenth of the
+        space; see budgets.budget_conditions) and a ``task`` embedding (from the surrogate's
+        ``task_embedding``), any subset of them, or, with none, unconditionally (from the
+        learned null condition; no guidance)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        fields = {name: value for name, value in {"performance": performance, **(costs or {})}.items() if value is not None}
+        given = {"performance": performance, "task": task, **(costs or {})}
+        fields = {name: value for name, value in given.items() if value is not None}
+        widths = dict(self.condition_layout.fields)
         for name, value in fields.items():
-            if name not in self.condition_layout.names:
+            if name not in widths:
                 raise ValueError(f"this model has no condition {name!r}; it knows {list(self.condition_layout.names)}")
-            if not 0.0 <= value <= 1.0:
+            if widths[name] == 1 and not (np.ndim(value) == 0 and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} is a quantile in [0, 1], got {value}")
+            if widths[name] > 1 and (np.shape(value) != (widths[name],) or not np.all(np.isfinite(value))):
+                raise ValueError(f"{name} must be {widths[name]} finite values (the task: surrogate.task_embedding())")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         start = time.perf_counter()
         condition = self.condition_layout.encode(fields, n) if fields else None
@@ -291,6 +311,9 @@ class PNAG:
         }
         tensors = {f"autoencoder.{k}": v for k, v in self.autoencoder.state_dict().items()}
         tensors.update({f"transformer.{k}": v for k, v in self.transformer.state_dict().items()})
+        if self.surrogate is not None:
+            config["surrogate"] = self.surrogate.config_dict()
+            tensors.update(self.surrogate.tensors("surrogate"))
         return save_checkpoint(path, config, tensors)
 
     @classmethod
@@ -307,6 +330,10 @@ class PNAG:
                 transformer_options=config["transformer"],
                 condition_layout=ConditionLayout(tuple((name, int(width)) for name, width in config["condition_fields"])),
                 metadata=config.get("metadata", {}),
+                surrogate=(
+                    MetaSurrogate(search_space, PredictorConfig(**config["surrogate"]["predictor"]), members=config["surrogate"]["members"])
+                    if "surrogate" in config else None
+                ),
             )
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, CheckpointError):
@@ -314,6 +341,9 @@ class PNAG:
             raise CheckpointError(f"{path}: config.json is incomplete or malformed ({error!r})") from None
         load_state(model.autoencoder, tensors, "autoencoder", path)
         load_state(model.transformer, tensors, "transformer", path)
+        if model.surrogate is not None:
+            for index, member in enumerate(model.surrogate.members):
+                load_state(member, tensors, f"surrogate.{index}", path)
         return model.eval()
 
     @classmethod

@@ -8,17 +8,22 @@ it, or to check that a benchmark on task X never used X's scores).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
 import numpy as np
 
 from pnag_sampler.data import benchmark_for_task, get_benchmark
+from pnag_sampler.cost_conditions import DEVICE_SUFFIX, cost_fields, device_groups
 from pnag_sampler.data.benchmark import Benchmark
-from pnag_sampler.errors import UnknownNameError
-from pnag_sampler.generator import PNAG, TrainingReport, performance_quantiles
+from pnag_sampler.errors import CheckpointError, UnknownNameError
+from pnag_sampler.generator import PNAG, TrainingReport
+from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.model.condition import ConditionLayout
+from pnag_sampler.model.training import timed
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
+from pnag_sampler.task_surrogate import MetaSurrogate
 
 
 @dataclass(frozen=True)
@@ -50,18 +55,14 @@ class TrainingSet:
         count = int(round(self.fraction * size))
         return np.sort(np.random.default_rng(self.seed).permutation(size)[:count])
 
-    def load(self) -> tuple[list[Dag], np.ndarray, list[str]]:
-        """(architectures, performance quantiles over the tasks' validation scores, strings)."""
-        benchmark = self.benchmark()
-        rows = self.rows()
-        architectures = benchmark.architectures()
-        strings = benchmark.strings()
-        scores = {task: benchmark.validation(task)[rows] for task in self.resolved_tasks()}
-        return [architectures[r] for r in rows], performance_quantiles(scores), [strings[r] for r in rows]
+    def architectures(self) -> list[Dag]:
+        every = self.benchmark().architectures()
+        return [every[r] for r in self.rows()]
 
     def strings(self) -> list[str]:
         """Canonical strings of the training architectures (what novelty is measured against)."""
-        return self.load()[2]
+        every = self.benchmark().strings()
+        return [every[r] for r in self.rows()]
 
 
 @dataclass(frozen=True)
@@ -146,24 +147,127 @@ def chain_generation_defaults(layout: ConditionLayout) -> dict:
     return {**condition, "cfg_scale": 3.0, "temperature": 0.3}
 
 
+#: support sets drawn per task to condition stage 2 on task embeddings, and their largest size
+TASK_EMBEDDINGS_PER_TASK = 256
+MAX_SUPPORT = 50
+#: stage-2 rows per architecture (each with another of its tasks): keeps an epoch affordable
+#: with NAS-Bench-Graph's 8 tasks, while every task still meets every part of the space
+TASKS_PER_ARCHITECTURE = 2
+
+
+def benchmark_condition_layout(benchmark: Benchmark, surrogate: MetaSurrogate | None) -> ConditionLayout:
+    """Performance alone without a surrogate; with one, also its task embedding and every cost
+    the table can condition on (NB201: parameters, and latency with its device)."""
+    if surrogate is None:
+        return ConditionLayout()
+    return ConditionLayout((("performance", 1), ("task", surrogate.config.task_dim), *cost_fields(benchmark.condition_costs())))
+
+
+def task_condition_rows(
+    benchmark: Benchmark, rows: np.ndarray, tasks: Sequence[str], surrogate: MetaSurrogate, seed: int,
+) -> tuple[list[Dag], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Stage-2 rows, one per (architecture, task) for ``TASKS_PER_ARCHITECTURE`` random tasks
+    of each architecture: the architectures, their performance quantile in that task, an
+    embedding of the task from a random support set of 0..50 of its architectures, and cost
+    quantiles (where a cost has devices: on one random device per row, and which one)."""
+    rng = np.random.default_rng(seed)
+    architectures = [benchmark.architectures()[r] for r in rows]
+    costs = benchmark.condition_costs()
+    performance, embeddings, cost_rows = [], [], {name: [] for name in costs}
+    for task in tasks:
+        scores = benchmark.validation(task)[rows]
+        bank = np.stack([
+            surrogate.task_embedding([(architectures[i], scores[i]) for i in rng.choice(len(rows), size, replace=False)])
+            for size in rng.integers(0, MAX_SUPPORT + 1, TASK_EMBEDDINGS_PER_TASK)
+        ])
+        performance.append(performance_quantiles({task: scores}))
+        embeddings.append(bank[rng.integers(len(bank), size=len(rows))])
+        for name in costs:
+            cost_rows[name].append(performance_quantiles({name: benchmark.cost(name, task)[rows]}))
+    # keep[t, i]: architecture i has a row for task t
+    order = np.argsort(rng.random((len(tasks), len(rows))), axis=0)
+    keep = (order < TASKS_PER_ARCHITECTURE).ravel()
+    columns = {name: np.concatenate(parts)[keep] for name, parts in cost_rows.items() if ":" not in name}
+    for prefix, members in device_groups(costs).items():
+        device = rng.integers(len(members), size=int(keep.sum()))
+        quantiles = np.stack([np.concatenate(cost_rows[name])[keep] for name in members], axis=1)
+        columns[prefix] = quantiles[np.arange(len(device)), device]
+        columns[prefix + DEVICE_SUFFIX] = np.eye(len(members))[device]
+    kept = [architectures[i % len(rows)] for i in np.flatnonzero(keep)]
+    return kept, np.concatenate(performance)[keep], np.concatenate(embeddings)[keep], columns
+
+
 def train_on_benchmark(
     training_set: TrainingSet,
     *,
     autoencoder_epochs: int = 40,
     transformer_epochs: int = 40,
+    surrogate_steps: int = 1500,
+    init: PNAG | None = None,
+    batch_size: int = 256,
     seed: int = 0,
     progress: bool = True,
     **model_options,
 ) -> tuple[PNAG, TrainingReport]:
-    architectures, quantiles, _ = training_set.load()
-    model = PNAG(get_space(training_set.space), **model_options)
-    report = model.fit(
-        architectures, quantiles,
-        autoencoder_epochs=autoencoder_epochs, transformer_epochs=transformer_epochs,
-        seed=seed, progress=progress,
+    """Every stage on the training set's tasks, and on nothing else: stage 1 on the
+    architectures, the task-aware surrogate on the tasks' validation scores, stage 2 on one row
+    per (architecture, task) conditioned on performance, task embedding and costs.
+
+    ``surrogate_steps=0`` trains no surrogate and conditions stage 2 on the performance
+    quantile averaged over the tasks, one row per architecture (the generator of the paper's
+    Table 6). ``init`` continues from a checkpoint trained on a subset of these tasks: its stage 1
+    is kept, its stage 2 gains the new condition fields and is trained further."""
+    benchmark = training_set.benchmark()
+    tasks = training_set.resolved_tasks()
+    rows = training_set.rows()
+    architectures = training_set.architectures()
+    surrogate = MetaSurrogate(benchmark.space) if surrogate_steps else None
+    layout = benchmark_condition_layout(benchmark, surrogate)
+    if init is not None:
+        _require_within(init, training_set)
+        model = init.with_condition_layout(layout)
+        stage1, stage1_seconds = {}, 0.0
+    else:
+        model = PNAG(benchmark.space, condition_layout=layout, **model_options)
+        stage1, stage1_seconds = timed(
+            model.fit_autoencoder, architectures, epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
+        )
+    surrogate_history, surrogate_seconds = {}, 0.0
+    if surrogate is not None:
+        scores = {task: benchmark.validation(task)[rows] for task in tasks}
+        surrogate_history, surrogate_seconds = timed(surrogate.fit, architectures, scores, steps=surrogate_steps, seed=seed, progress=progress)
+        model.surrogate = surrogate
+        stage2_architectures, performance, embeddings, costs = task_condition_rows(benchmark, rows, tasks, surrogate, seed)
+    else:
+        stage2_architectures, embeddings, costs = architectures, None, {}
+        performance = performance_quantiles({task: benchmark.validation(task)[rows] for task in tasks})
+    stage2, stage2_seconds = timed(
+        model.fit_transformer, stage2_architectures, performance, costs=costs, tasks=embeddings,
+        epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
     )
-    model.metadata["training_set"] = {**asdict(training_set), "tasks": list(training_set.resolved_tasks())}
-    return model, report
+    model.metadata.update(
+        trained_architectures=len(architectures),
+        autoencoder_epochs=model.metadata.get("autoencoder_epochs", 0) if init is not None else autoencoder_epochs,
+        transformer_epochs=transformer_epochs,
+        surrogate_steps=surrogate_steps,
+        seed=seed,
+        training_set={**asdict(training_set), "tasks": list(tasks)},
+    )
+    if init is not None:
+        model.metadata["initialised_from"] = {"training_set": init.metadata["training_set"], "transformer_epochs": init.metadata.get("transformer_epochs")}
+    return model, TrainingReport(stage1_seconds, stage2_seconds, stage1, stage2, surrogate_seconds, surrogate_history)
+
+
+def _require_within(init: PNAG, training_set: TrainingSet) -> None:
+    """``init`` must have seen no score and no architecture outside ``training_set``."""
+    recorded = training_set_of(init)
+    if not isinstance(recorded, TrainingSet) or recorded.space != training_set.space:
+        raise CheckpointError(f"the initial checkpoint was not trained on the {training_set.space} table")
+    outside = set(recorded.resolved_tasks()) - set(training_set.resolved_tasks())
+    if outside:
+        raise CheckpointError(f"the initial checkpoint was trained on the scores of {sorted(outside)}, outside --tasks")
+    if not set(recorded.rows()) <= set(training_set.rows()):
+        raise CheckpointError("the initial checkpoint was trained on architectures outside this training set")
 
 
 def training_set_of(model: PNAG) -> TrainingSet | SampledTrainingSet | None:

@@ -1,9 +1,12 @@
 """PNAG's guided search loop (paper Stage 2/3), the one brain behind every adapter.
 
 ``propose`` generates candidates under a high-performance condition, drops the ones already
-evaluated or pending, and ranks the rest: by expected improvement under a few-shot surrogate
-once enough results exist, before that by how often the generator produced each one (its own
-belief of what a top architecture is). It keeps no memory of results: callers pass what was
+evaluated or pending, and ranks the rest by expected improvement under a surrogate. With the
+model's task-aware surrogate (tabulated spaces), the results so far are its support set: from
+the first proposal on (zero-shot: the prior's predicted quantile), each result moves its
+predictions toward the task. Without one (custom and sampled spaces), a few-shot ridge ensemble
+ranks once ``min_support`` results exist; before that, how often the generator produced each
+candidate does (its own belief of what a top architecture is). It keeps no memory of results: callers pass what was
 evaluated and what is pending, so several processes sharing one study make decisions from the
 same data. Its caches are pure functions of model and seed: the generated candidate pools and
 the surrogate features of each architecture.
@@ -59,6 +62,7 @@ class GuidedSearch:
         self._feature_index: dict[str, int] = {}
         self._feature_matrix: np.ndarray | None = None
         self._warned_uniform = False
+        self._dags: dict[str, Dag] = {}
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
@@ -131,11 +135,32 @@ class GuidedSearch:
             warnings.warn(f"every architecture of {self.space.name} was proposed already; repeating the best one")
             best = max(evaluated, key=evaluated.get) if evaluated else next(iter(pending))
             return [best] * n
-        if evaluated and len(evaluated) >= self.min_support:
+        scores = None
+        if self.model.surrogate is not None:
+            scores = self._task_aware_scores(candidates, evaluated)
+        elif evaluated and len(evaluated) >= self.min_support:
             surrogate = BootstrapRidgeSurrogate(seed=self.seed + len(evaluated))
             surrogate.fit(self._feature_rows(list(evaluated)), list(evaluated.values()))
             mean, std = surrogate.predict(self._feature_rows([c[0] for c in candidates], [c[1] for c in candidates]))
             scores = expected_improvement(mean, std, max(evaluated.values()))
+        if scores is not None:
             order = np.lexsort((-np.array([c[2] for c in candidates]), -scores))
             candidates = [candidates[i] for i in order]
         return [text for text, _, _ in candidates[:n]]
+
+    def _task_aware_scores(self, candidates: list[tuple[str, Dag, int]], evaluated: Mapping[str, float]) -> np.ndarray:
+        """Zero-shot: the predicted quantile. With results: expected improvement over the
+        prediction at the best result so far (the incumbent, in the model's own units)."""
+        support = [(self._dag(text), score) for text, score in evaluated.items()]
+        dags = [c[1] for c in candidates]
+        if not evaluated:
+            return self.model.surrogate.predict(dags, support)[0]
+        incumbent = self._dag(max(evaluated, key=evaluated.get))
+        mean, std = self.model.surrogate.predict(dags + [incumbent], support)
+        return expected_improvement(mean[:-1], std[:-1], float(mean[-1]))
+
+    def _dag(self, text: str) -> Dag:
+        """The canonical DAG of a string, parsed once."""
+        if text not in self._dags:
+            self._dags[text] = self.space.from_string(text)
+        return self._dags[text]

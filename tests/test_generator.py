@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
-from pnag_sampler.generator import PNAG, performance_quantiles
+from pnag_sampler.generator import PNAG
+from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.metrics import generation_quality
 from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.spaces import get_space

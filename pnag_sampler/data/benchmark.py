@@ -106,6 +106,12 @@ class Benchmark(abc.ABC):
             )
         return self._cost(name, task)
 
+    def condition_costs(self) -> tuple[str, ...]:
+        """Costs a generator trained on this table can be conditioned on (budgets): only costs
+        that rank architectures alike on every task, since the generator must understand a
+        budget on a task it never saw. None by default."""
+        return ()
+
     def _checked_task(self, task: str) -> str:
         if task not in self.tasks:
             raise UnknownNameError(

@@ -88,6 +88,11 @@ class NB201Benchmark(Benchmark):
     def _cost_names(self, task: str) -> tuple[str, ...]:
         return ("params", "train_time", *(LATENCY_COST_PREFIX + d for d in latency_devices()))
 
+    def condition_costs(self) -> tuple[str, ...]:
+        """Latency on each device (measured once, for every task) and the parameter count (the
+        tasks' networks differ only in the classifier, up to 10%, and rank alike)."""
+        return ("params", *(LATENCY_COST_PREFIX + d for d in latency_devices()))
+
     def _cost(self, name: str, task: str) -> np.ndarray:
         if name == "params":
             return _result_column(f"params_{task}")

@@ -25,20 +25,21 @@ def batched_edge_index(adjacency: torch.Tensor) -> torch.Tensor:
     return torch.stack([src + offset, dst + offset])
 
 
-class GraphEncoder(nn.Module):
-    def __init__(self, num_node_types: int, num_nodes: int, channels: int, hidden: int = 64, layers: int = 3, edge_signal: float = 0.1):
+class NodeEncoder(nn.Module):
+    """Node states of a batch of DAGs: operation and position embeddings refined by GIN message
+    passing along the edges in both directions. Shared by the graph encoder (stage 1) and the
+    performance predictor, which pool the same kind of states differently."""
+
+    def __init__(self, num_node_types: int, num_nodes: int, hidden: int = 64, layers: int = 3):
         super().__init__()
         self.op_embedding = nn.Embedding(num_node_types, hidden)
         self.position_embedding = nn.Embedding(num_nodes, hidden)
         self.forward_convs = nn.ModuleList(GINConv(_mlp(hidden)) for _ in range(layers))
         self.backward_convs = nn.ModuleList(GINConv(_mlp(hidden)) for _ in range(layers))
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
-        self.source_projection = nn.Linear(hidden, channels)
-        self.target_projection = nn.Linear(hidden, channels)
-        self.edge_vector = nn.Parameter(torch.randn(channels) * edge_signal)
 
-    def forward(self, ops: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
-        """ops (B, N) node-type indices, adjacency (B, N, N) 0/1 -> e (B, C, N, N)."""
+    def node_states(self, ops: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        """ops (B, N) node-type indices, adjacency (B, N, N) 0/1 -> (B, N, hidden)."""
         batch, num_nodes = ops.shape
         positions = torch.arange(num_nodes, device=ops.device)
         h = (self.op_embedding(ops) + self.position_embedding(positions)).reshape(batch * num_nodes, -1)
@@ -46,7 +47,19 @@ class GraphEncoder(nn.Module):
         reverse = edges.flip(0)
         for forward_conv, backward_conv, norm in zip(self.forward_convs, self.backward_convs, self.norms):
             h = norm(h + torch.relu(forward_conv(h, edges) + backward_conv(h, reverse)))
-        h = h.view(batch, num_nodes, -1)
+        return h.view(batch, num_nodes, -1)
+
+
+class GraphEncoder(NodeEncoder):
+    def __init__(self, num_node_types: int, num_nodes: int, channels: int, hidden: int = 64, layers: int = 3, edge_signal: float = 0.1):
+        super().__init__(num_node_types, num_nodes, hidden, layers)
+        self.source_projection = nn.Linear(hidden, channels)
+        self.target_projection = nn.Linear(hidden, channels)
+        self.edge_vector = nn.Parameter(torch.randn(channels) * edge_signal)
+
+    def forward(self, ops: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        """ops (B, N) node-type indices, adjacency (B, N, N) 0/1 -> e (B, C, N, N)."""
+        h = self.node_states(ops, adjacency)
         source = self.source_projection(h)  # (B, N, C)
         target = self.target_projection(h)
         pairs = source[:, :, None, :] + target[:, None, :, :]
