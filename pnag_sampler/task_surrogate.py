@@ -46,15 +46,15 @@ class MetaSurrogate:
         self.space = space
         self.config = config or PredictorConfig(num_nodes=space.num_nodes, num_node_types=len(space.node_types))
         self.members = [TaskAwarePredictor(self.config) for _ in range(members)]
-        self._clear_embeddings()
+        self._clear_features()
         self.eval()
 
-    def _clear_embeddings(self) -> None:
+    def _clear_features(self) -> None:
         """Architecture embeddings are fixed once trained, so each is computed once: row
-        ``_embedding_rows[dag]`` of every member's matrix (a search asks about the same
+        ``_feature_rows[dag]`` of every member's matrix (a search asks about the same
         candidates again and again, and gathering rows is what keeps a proposal cheap)."""
-        self._embedding_rows: dict[Dag, int] = {}
-        self._embedding_matrices = [torch.zeros(0, self.config.hidden) for _ in self.members]
+        self._feature_rows: dict[Dag, int] = {}
+        self._feature_matrices = [torch.zeros(0, 3 * self.config.hidden) for _ in self.members]
 
     def eval(self) -> "MetaSurrogate":
         for member in self.members:
@@ -97,8 +97,8 @@ class MetaSurrogate:
                 target = quantiles[tasks[rng.integers(len(tasks))]]
                 size = int(rng.integers(0, max_support + 1))
                 rows = torch.as_tensor(rng.choice(len(architectures), size + query_size, replace=False))
-                embedded = member.embed_architectures(ops[rows], adjacency[rows])
-                prediction = member(embedded[size:], embedded[:size], score_ranks(target[rows[:size]]))
+                features = member.features(member.embed_architectures(ops[rows], adjacency[rows]))
+                prediction = member(features[size:], features[:size], score_ranks(target[rows[:size]]))
                 loss = F.mse_loss(prediction, target[rows[size:]])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -108,40 +108,40 @@ class MetaSurrogate:
             member.eval()
             tenth = max(1, steps // 10)
             history[f"member{index}"] = [float(np.mean(losses[i:i + tenth])) for i in range(0, steps, tenth)]
-        self._clear_embeddings()
+        self._clear_features()
         return history
 
     # -- prediction -------------------------------------------------------------------------
     @torch.no_grad()
-    def _embeddings(self, member_index: int, architectures: Sequence[Dag]) -> torch.Tensor:
-        missing = list(dict.fromkeys(dag for dag in architectures if dag not in self._embedding_rows))
+    def _features(self, member_index: int, architectures: Sequence[Dag]) -> torch.Tensor:
+        missing = list(dict.fromkeys(dag for dag in architectures if dag not in self._feature_rows))
         if missing:
             ops, adjacency = dags_to_tensors(self.space.node_types, missing)
-            self._embedding_matrices = [
-                torch.cat([matrix, member.embed_architectures(ops, adjacency)])
-                for matrix, member in zip(self._embedding_matrices, self.members)
+            self._feature_matrices = [
+                torch.cat([matrix, member.features(member.embed_architectures(ops, adjacency))])
+                for matrix, member in zip(self._feature_matrices, self.members)
             ]
             for dag in missing:
-                self._embedding_rows[dag] = len(self._embedding_rows)
-        rows = torch.tensor([self._embedding_rows[dag] for dag in architectures], dtype=torch.long)
-        return self._embedding_matrices[member_index][rows]
-
-    def _support(self, member_index: int, support: Support) -> tuple[torch.Tensor, torch.Tensor]:
-        require_finite_support(self.space, support)
-        embedded = self._embeddings(member_index, [dag for dag, _ in support])
-        return embedded, score_ranks([score for _, score in support])
+                self._feature_rows[dag] = len(self._feature_rows)
+        rows = torch.tensor([self._feature_rows[dag] for dag in architectures], dtype=torch.long)
+        return self._feature_matrices[member_index][rows]
 
     @torch.no_grad()
     def task_embedding(self, support: Support = ()) -> np.ndarray:
         """The first member's task embedding (the one the generator is conditioned on)."""
-        return self.members[0].task_embedding(*self._support(0, support)).numpy().astype(np.float64)
+        require_finite_support(self.space, support)
+        features = self._features(0, [dag for dag, _ in support])[:, : self.config.hidden]
+        return self.members[0].task_embedding(features, score_ranks([score for _, score in support])).numpy().astype(np.float64)
 
     @torch.no_grad()
     def predict(self, architectures: Sequence[Dag], support: Support = ()) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread over the members of each architecture's predicted rank quantile in
         the task that ``support`` describes (empty: the prior over the training tasks)."""
+        require_finite_support(self.space, support)
+        support_dags = [dag for dag, _ in support]
+        ranks = score_ranks([score for _, score in support])
         predictions = np.stack([
-            member(self._embeddings(i, architectures), *self._support(i, support)).numpy()
+            member(self._features(i, architectures), self._features(i, support_dags), ranks).numpy()
             for i, member in enumerate(self.members)
         ])
         return predictions.mean(axis=0), predictions.std(axis=0)

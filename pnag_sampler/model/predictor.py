@@ -69,19 +69,30 @@ class TaskAwarePredictor(nn.Module):
         size = torch.log1p(torch.tensor([float(len(support))]))
         return self.prior_task + self.task_network(torch.cat([pooled, size]))
 
-    def _prior(self, architectures: torch.Tensor, task: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.cat([architectures, task.expand(len(architectures), -1)], dim=1))[:, 0]
+    def features(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """(B, hidden) embeddings -> (B, 3 * hidden): the embedding, its product with the head's
+        architecture weights and its unit vector (the kernel's key). Each is fixed once the
+        member is trained, so a search computes them once per architecture and every later
+        prediction is a few small products."""
+        hidden = self.config.hidden
+        return torch.cat([embeddings, embeddings @ self.head[0].weight[:, :hidden].T, F.normalize(embeddings, dim=1)], dim=1)
 
     def forward(self, queries: torch.Tensor, support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
-        """Query embeddings (B, hidden), support embeddings (K, hidden) and ranks (K,) -> (B,)
-        predicted rank quantiles of the queries in the support's task."""
-        task = self.task_embedding(support, support_ranks)
-        prediction = self._prior(queries, task)
+        """Query and support :meth:`features` (B and K rows) and the support's ranks (K,) ->
+        (B,) predicted rank quantiles of the queries in the support's task."""
+        hidden = self.config.hidden
+        task = self.task_embedding(support[:, :hidden], support_ranks)
+        task_term = self.head[0].weight[:, hidden:] @ task + self.head[0].bias
+
+        def prior(rows: torch.Tensor) -> torch.Tensor:
+            return self.head[2](torch.relu(rows[:, hidden:2 * hidden] + task_term))[:, 0]
+
+        prediction = prior(queries)
         if len(support) < 2:
             return prediction
-        support_prediction = self._prior(support, task)
+        support_prediction = prior(support)
         matched = torch.sort(support_prediction).values[support_ranks]
-        keys = F.normalize(support, dim=1)
+        keys = support[:, 2 * hidden:]
         kernel = keys @ keys.T + F.softplus(self.log_ridge) * torch.eye(len(support))
         weights = torch.linalg.solve(kernel, (matched - support_prediction)[:, None])
-        return prediction + (F.normalize(queries, dim=1) @ keys.T @ weights)[:, 0]
+        return prediction + (queries[:, 2 * hidden:] @ keys.T @ weights)[:, 0]
