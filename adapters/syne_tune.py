@@ -33,6 +33,9 @@ from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
 from pnag_sampler.spaces.parameters import Parameter
 
+#: candidates generated per pool round, for the searcher and the initial-points helper alike
+POOL_SIZE = 256
+
 _logger = logging.getLogger(__name__)
 
 
@@ -91,7 +94,7 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
         random_seed: int | None = None,
         *,
         n_startup: int = 3,
-        pool_size: int = 256,
+        pool_size: int = POOL_SIZE,
         cfg_scale: float = 2.0,
         online_training: OnlineTraining | None = None,
         weights: str | None = None,
@@ -159,13 +162,17 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
 
 
 # -- PNAG initial points for Syne Tune's own searchers ------------------------------------------
-def pnag_points_to_evaluate(space: str, n: int, *, seed: int = 0, weights: str | None = None) -> list[dict[str, Any]]:
-    """``n`` distinct architectures the pretrained generator proposes for the top condition, as
-    configs of :func:`architecture_config_space` (paper Fig. 1 a: they replace the random
-    initial design of RegularizedEvolution, BayesianOptimization, ...)."""
+def pnag_points_to_evaluate(
+    space: str, n: int, *, seed: int = 0, weights: str | None = None, pool_size: int = POOL_SIZE,
+) -> list[dict[str, Any]]:
+    """``n`` distinct architectures the pretrained generator proposes for the top condition,
+    best-first by its zero-shot ranking, as configs of :func:`architecture_config_space` (paper
+    Fig. 1 a: they replace the random initial design of RegularizedEvolution,
+    BayesianOptimization, ...). With the same seed and pool size, the first is what
+    :class:`PNAGSearcher` suggests first."""
     search_space = get_space(space)
     model = PNAG.from_weights(search_space.name, weights)
-    texts = GuidedSearch(model, seed=seed).propose({}, (), n=n)
+    texts = GuidedSearch(model, seed=seed, pool_size=pool_size).propose({}, (), n=n)
     return [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(search_space.from_string(t)).items()} for t in texts]
 
 

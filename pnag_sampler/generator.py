@@ -22,10 +22,10 @@ from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderC
 from pnag_sampler.model.checkpoint import load_checkpoint, load_state, save_checkpoint
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
+from pnag_sampler.model.predictor import PredictorConfig
 from pnag_sampler.model.sampling import sample_indices
 from pnag_sampler.model.training import timed, train_autoencoder, train_transformer
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
-from pnag_sampler.model.predictor import PredictorConfig
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
 from pnag_sampler.task_surrogate import MetaSurrogate
@@ -103,9 +103,7 @@ class PNAG:
         until stage 2 is trained further (how older checkpoints gain task and cost fields)."""
         if layout.fields[: len(self.condition_layout.fields)] != self.condition_layout.fields:
             raise ValueError(f"condition fields {layout.names} do not extend {self.condition_layout.names}")
-        transformer_options = {k: v for k, v in asdict(self.transformer_config).items()
-                               if k not in ("scales", "codebook_size", "channels", "condition_dim")}
-        extended = PNAG(self.space, autoencoder_config=self.autoencoder_config, transformer_options=transformer_options,
+        extended = PNAG(self.space, autoencoder_config=self.autoencoder_config, transformer_options=self._transformer_options(),
                         condition_layout=layout, metadata=self.metadata, surrogate=self.surrogate)
         extended.autoencoder.load_state_dict(self.autoencoder.state_dict())
         state = self.transformer.state_dict()
@@ -114,6 +112,12 @@ class PNAG:
         new_weight[:, : old_weight.shape[1]] = old_weight
         extended.transformer.load_state_dict({**state, "condition_embedding.0.weight": new_weight})
         return extended.eval()
+
+    def _transformer_options(self) -> dict[str, Any]:
+        """The transformer settings of this model's own (the rest follows from stage 1 and the
+        condition layout)."""
+        return {k: v for k, v in asdict(self.transformer_config).items()
+                if k not in ("scales", "codebook_size", "channels", "condition_dim")}
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -304,8 +308,7 @@ class PNAG:
             "space": self.space.name,
             "node_types": list(self.space.node_types),
             "autoencoder": asdict(self.autoencoder_config),
-            "transformer": {k: v for k, v in asdict(self.transformer_config).items()
-                            if k not in ("scales", "codebook_size", "channels", "condition_dim")},
+            "transformer": self._transformer_options(),
             "condition_fields": [list(f) for f in self.condition_layout.fields],
             "metadata": self.metadata,
         }

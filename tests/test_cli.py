@@ -30,7 +30,7 @@ def test_generate_json_contract(space):
 
 def test_generate_with_trained_weights_folder(tmp_path):
     train = pnag("train", "--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10",
-                 "--fraction", "0.02", "--stage1-epochs", "1", "--stage2-epochs", "1", "--quiet", "--json")
+                 "--fraction", "0.02", "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--quiet", "--json")
     assert train.returncode == 0, train.stderr
     summary = json.loads(train.stdout)
     assert summary["tasks"] == ["cifar10"] and summary["trained_architectures"] == 312
