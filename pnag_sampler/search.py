@@ -6,10 +6,12 @@ model's task-aware surrogate (tabulated spaces), the results so far are its supp
 the first proposal on (zero-shot: the prior's predicted quantile), each result moves its
 predictions toward the task. Without one (custom and sampled spaces), a few-shot ridge ensemble
 ranks once ``min_support`` results exist; before that, how often the generator produced each
-candidate does (its own belief of what a top architecture is). It keeps no memory of results: callers pass what was
-evaluated and what is pending, so several processes sharing one study make decisions from the
-same data. Its caches are pure functions of model and seed: the generated candidate pools and
-the surrogate features of each architecture.
+candidate does (its own belief of what a top architecture is).
+
+It keeps no memory of results: callers pass what was evaluated and what is pending, so several
+processes sharing one study make decisions from the same data. Its caches are pure functions of
+model and seed: the generated candidate pools (not conditioned on the task, for that reason),
+the parsed architectures and the surrogate features of each architecture.
 """
 
 from __future__ import annotations
