@@ -41,7 +41,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import kendalltau, spearmanr, t as student_t
+from scipy.stats import kendalltau, spearmanr
 from tqdm.auto import tqdm
 
 from pnag_sampler.adapters.optuna_study import check_held_out, held_out_weights
@@ -54,6 +54,7 @@ from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
 from pnag_sampler.pretraining import TrainingSet
 from pnag_sampler.search import GuidedSearch
+from pnag_sampler.summaries import interval
 from pnag_sampler.task_surrogate import MetaSurrogate
 
 HERE = Path(__file__).resolve().parent
@@ -64,13 +65,6 @@ SUPPORT_SIZES = (0, 5, 20, 50)
 NB201_CHECKPOINTS = (1, 2, 5, 10)
 GRAPH_CHECKPOINTS = (1, 5, 10, 20)
 TABLE5_DEVICES = ("pixel3", "raspi4")
-
-
-def interval(values) -> dict:
-    """Mean and the half-width of its 95% t-interval."""
-    values = np.asarray(values, dtype=np.float64)
-    half = float(student_t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
-    return {"mean": float(values.mean()), "ci95": half}
 
 
 # -- models -------------------------------------------------------------------------------------

@@ -142,5 +142,11 @@ def test_bench_search_json_contract(space, dataset, methods):
     for row in out["methods"].values():
         assert len(row["mean_best_test"]) == 4
         assert all(0 < v <= out["best_in_space_test"] for v in row["mean_best_test"])
+        # regret after 1 evaluation (the only checkpoint within a budget of 4), from the runs
+        runs = [run[0] for run in row["best_test"]]
+        assert set(row["regret_after"]) == {"1"}
+        assert row["regret_after"]["1"]["mean"] == pytest.approx(out["best_in_space_test"] - sum(runs) / len(runs))
+    ranks = [row["average_rank_after"]["1"] for row in out["methods"].values()]
+    assert sum(ranks) == pytest.approx(len(ranks) * (len(ranks) + 1) / 2) and all(1 <= r <= len(ranks) for r in ranks)
     missing = pnag("bench", "search", "--space", "nasbench_graph", "--dataset", "cora", "--methods", "pnag", "--budget", "2", "--seeds", "1")
     assert missing.returncode == 2 and "trained without 'cora'" in missing.stderr
