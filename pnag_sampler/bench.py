@@ -18,7 +18,7 @@ import optuna
 
 from pnag_sampler.adapters.optuna_study import METHODS, compare
 from pnag_sampler.spaces import SPACE_NAMES
-from pnag_sampler.summaries import regret_summary
+from pnag_sampler.summaries import plot_regret, regret_summary
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -35,6 +35,10 @@ def _handle(args: argparse.Namespace) -> int:
         row.update(summary[method])
     result["dataset"] = result.pop("task")
     result["budget"] = result.pop("trials")
+    if args.plot:
+        title = f"{comparison.space} / {comparison.task}, {len(comparison.seeds)} seeds (band: 95% CI)"
+        plot_regret(comparison.best_test, comparison.best_in_space_test, title, args.plot)
+        result["plot"] = args.plot
     if args.json:
         print(json.dumps(result))
     else:
@@ -58,5 +62,6 @@ def add_bench_parser(commands) -> None:
     search.add_argument("--seeds", type=int, default=3, help="number of seeds per method")
     search.add_argument("--seed", type=int, default=0, help="first seed")
     search.add_argument("--weights", help="PNAG checkpoint trained without the dataset's scores")
+    search.add_argument("--plot", help="write regret vs evaluations (mean, 95%% CI band) to this PNG")
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_handle)

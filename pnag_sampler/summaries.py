@@ -43,3 +43,29 @@ def regret_summary(curves: Mapping[str, Sequence[Sequence[float]]], best: float,
         }
         for i, method in enumerate(methods)
     }
+
+
+def plot_regret(curves: Mapping[str, Sequence[Sequence[float]]], best: float, title: str, path: str) -> None:
+    """Regret after every evaluation, mean over seeds with its 95% interval as a band (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for method, runs in curves.items():
+        regret = best - np.asarray(runs, dtype=np.float64)
+        cells = [interval(regret[:, t]) for t in range(regret.shape[1])]
+        mean = np.array([c["mean"] for c in cells])
+        half = np.nan_to_num(np.array([c["ci95"] for c in cells]))
+        steps = np.arange(1, len(mean) + 1)
+        (line,) = axes.plot(steps, mean, label=method)
+        axes.fill_between(steps, mean - half, mean + half, color=line.get_color(), alpha=0.15)
+    axes.set_xscale("log")
+    axes.set_xlabel("evaluations")
+    axes.set_ylabel("regret of the best-by-validation architecture (test)")
+    axes.set_title(title)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

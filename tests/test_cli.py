@@ -133,11 +133,13 @@ def test_study_refuses_weights_trained_on_the_task(tmp_path):
     ("nb201", "cifar100", "pnag,random,tpe"),       # PNAG with the shipped weights held out from cifar100
     ("nasbench_graph", "cora", "random,tpe"),       # no held-out PNAG weights shipped for cora
 ])
-def test_bench_search_json_contract(space, dataset, methods):
+def test_bench_search_json_contract(space, dataset, methods, tmp_path):
+    plot = tmp_path / "regret.png"
     result = pnag("bench", "search", "--space", space, "--dataset", dataset, "--methods", methods,
-                  "--budget", "4", "--seeds", "2", "--json")
+                  "--budget", "4", "--seeds", "2", "--json", "--plot", str(plot))
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
+    assert out["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(out["methods"]) == set(methods.split(","))
     for row in out["methods"].values():
         assert len(row["mean_best_test"]) == 4
