@@ -24,14 +24,27 @@ from typing import Any, Iterator, Mapping
 os.environ.setdefault("NNI_FRAMEWORK", "none")
 
 import nni  # noqa: E402
-from nni.mutable import Categorical, MutableAnnotation, Numerical, SampleValidationError  # noqa: E402
+import torch  # noqa: E402
+from nni.mutable import (  # noqa: E402
+    Categorical,
+    MutableAnnotation,
+    Numerical,
+    SampleValidationError,
+    ensure_frozen,
+    frozen_context,
+    label_scope,
+)
 from nni.nas.execution.event import ModelEvent, ModelEventType  # noqa: E402
+from nni.nas.nn.pytorch import ModelSpace  # noqa: E402
+from nni.nas.space import model_context  # noqa: E402
 from nni.nas.strategy import RegularizedEvolution, Strategy  # noqa: E402
 from nni.tuner import Tuner  # noqa: E402
 
+from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch, configuration_search  # noqa: E402
 from pnag_sampler.configurations import ConfigurationSearch  # noqa: E402
-from pnag_sampler.errors import UnsupportedParameterError  # noqa: E402
+from pnag_sampler.errors import InvalidArchitectureError, UnsupportedParameterError  # noqa: E402
 from pnag_sampler.online import OnlineTraining  # noqa: E402
+from pnag_sampler.spaces import get_space  # noqa: E402
 from pnag_sampler.spaces.parameters import Parameter  # noqa: E402
 
 _logger = logging.getLogger(__name__)
@@ -75,6 +88,45 @@ def parameters_of_model_space(simplified: Mapping[str, Any]) -> list[Parameter]:
     return parameters
 
 
+class ArchitectureModelSpace(ModelSpace):
+    """An NNI model space over a built-in architecture space: one ``nni.choice`` per slot,
+    labelled ``"<space>/<slot>"`` (so PNAG's strategies search it with the pretrained generator).
+
+    A frozen model knows its ``architecture`` (canonical string; None for a combination the
+    space rules out, such as NAS-Bench-Graph's all-skip cell) and, with ``build_network``,
+    holds the space's real torch / PyG network and runs it in ``forward``; tabulated benchmarks
+    look the architecture up instead and need no network."""
+
+    def __init__(self, space: str, build_network: bool = True, **network_options: Any) -> None:
+        super().__init__()
+        self.space_name, self.build_network, self.network_options = get_space(space).name, build_network, network_options
+        with label_scope(self.space_name):
+            self.values = {
+                f"{self.space_name}/{slot}": ensure_frozen(self.add_mutable(nni.choice(slot, list(ops))))
+                for slot, ops in get_space(space).parameter_choices().items()
+            }
+        self.architecture: str | None = None
+        self.network: torch.nn.Module | None = None
+        if frozen_context.current():  # a frozen model: the values above are the sampled ones
+            search_space = get_space(space)
+            try:
+                dag = search_space.from_params({slot: self.values[f"{self.space_name}/{slot}"] for slot in search_space.parameter_choices()})
+            except InvalidArchitectureError:  # e.g. NAS-Bench-Graph's all-skip cell: architecture stays None
+                return
+            self.architecture = search_space.to_string(dag)
+            if build_network:
+                self.network = search_space.build_module(dag, **network_options)
+
+    def freeze(self, sample: Mapping[str, Any]) -> "ArchitectureModelSpace":
+        with model_context(dict(sample)):
+            return ArchitectureModelSpace(self.space_name, self.build_network, **self.network_options)
+
+    def forward(self, *inputs: Any) -> Any:
+        if self.network is None:
+            raise RuntimeError("only a frozen model built with build_network=True has a network to run")
+        return self.network(*inputs)
+
+
 def parameters_of_search_space(search_space: Mapping[str, Mapping[str, Any]]) -> list[Parameter]:
     """An NNI HPO search-space JSON -> parameters; an unsupported ``_type`` names its parameter."""
     parameters = []
@@ -111,22 +163,27 @@ def _plain(sample: Mapping[str, Any]) -> dict[str, Any]:
     return {str(label): value for label, value in sample.items()}
 
 
+def _search_options(seed, n_startup, pool_size, cfg_scale, training, weights) -> dict[str, Any]:
+    """Keyword arguments of :func:`configuration_search`, shared by the strategies and the tuner."""
+    return dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=training, weights=weights)
+
+
 # -- NAS strategies -----------------------------------------------------------------------------
 class _PNAGProposals:
     """What a PNAG NAS strategy remembers: finished samples with metrics, failed and running ones.
 
     Everything is plain data, so ``state_dict``/``load_state_dict`` can resume an experiment."""
 
-    def __init__(self, seed: int | None, n_startup: int, pool_size: int, cfg_scale: float, training: OnlineTraining | None):
-        self.options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=training)
-        self.search: ConfigurationSearch | None = None
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        self.search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self.evaluated: list[tuple[dict, float]] = []
         self.failed: list[dict] = []
         self.running: list = []  # ExecutableModelSpace objects submitted and not finished
         self.interrupted: list[dict] = []  # running when the state was saved: never resubmitted
 
     def attach(self, simplified: Mapping[str, Any]) -> None:
-        self.search = ConfigurationSearch(parameters_of_model_space(simplified), name="NNI model space", **self.options)
+        self.search = configuration_search(parameters_of_model_space(simplified), name="NNI model space", **self.options)
 
     def next_sample(self) -> dict | None:
         pending = self.failed + self.interrupted + [dict(m.sample) for m in self.running]
@@ -175,10 +232,10 @@ class PNAGStrategy(Strategy):
             exp.run()
     """
 
-    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256,
-                 cfg_scale: float = 2.0, online_training: OnlineTraining | None = None) -> None:
+    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256, cfg_scale: float = 2.0,
+                 online_training: OnlineTraining | None = None, weights: str | None = None) -> None:
         super().__init__()
-        self._proposals = _PNAGProposals(seed, n_startup, pool_size, cfg_scale, online_training)
+        self._proposals = _PNAGProposals(_search_options(seed, n_startup, pool_size, cfg_scale, online_training, weights))
 
     def _initialize(self, model_space, engine):
         engine.register_model_event_callback(ModelEventType.TrainingEnd, self._training_end)
@@ -213,15 +270,15 @@ class PNAGEvolution(RegularizedEvolution):
     """NNI's regularized evolution whose initial population comes from PNAG, not uniform
     sampling (paper Fig. 1 a); mutation, tournaments and ageing are NNI's own."""
 
-    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256,
-                 cfg_scale: float = 2.0, online_training: OnlineTraining | None = None, **evolution_options: Any) -> None:
+    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256, cfg_scale: float = 2.0,
+                 online_training: OnlineTraining | None = None, weights: str | None = None, **evolution_options: Any) -> None:
         super().__init__(seed=seed, **evolution_options)
-        self._options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=online_training)
-        self._search: ConfigurationSearch | None = None
+        self._options = _search_options(seed, n_startup, pool_size, cfg_scale, online_training, weights)
+        self._search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self._submitted: list[dict] = []  # every sample PNAG proposed, failed ones included
 
     def _initialize(self, model_space, engine):
-        self._search = ConfigurationSearch(parameters_of_model_space(model_space.simplify()), name="NNI model space", **self._options)
+        self._search = configuration_search(parameters_of_model_space(model_space.simplify()), name="NNI model space", **self._options)
         return super()._initialize(model_space, engine)
 
     def random(self):
@@ -253,18 +310,18 @@ class PNAGTuner(Tuner):
     """An NNI HPO tuner; use it through ``CustomAlgorithmConfig`` (see examples/nni_hpo)."""
 
     def __init__(self, optimize_mode: str = "maximize", seed: int | None = None, n_startup: int = 3,
-                 pool_size: int = 256, cfg_scale: float = 2.0) -> None:
+                 pool_size: int = 256, cfg_scale: float = 2.0, weights: str | None = None) -> None:
         if optimize_mode not in ("maximize", "minimize"):
             raise ValueError(f"optimize_mode must be 'maximize' or 'minimize', got {optimize_mode!r}")
         self._sign = 1.0 if optimize_mode == "maximize" else -1.0
-        self._options = dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale)
-        self._search: ConfigurationSearch | None = None
+        self._options = _search_options(seed, n_startup, pool_size, cfg_scale, None, weights)
+        self._search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self._evaluated: list[tuple[dict, float]] = []
         self._failed: list[dict] = []
         self._pending: dict[int, dict] = {}
 
     def update_search_space(self, search_space: dict) -> None:
-        self._search = ConfigurationSearch(parameters_of_search_space(search_space), name="NNI search space", **self._options)
+        self._search = configuration_search(parameters_of_search_space(search_space), name="NNI search space", **self._options)
 
     def generate_parameters(self, parameter_id: int, **kwargs: Any) -> dict:
         if self._search is None:

@@ -12,6 +12,7 @@ training set.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,9 +23,9 @@ import optuna
 from tqdm import tqdm
 
 from pnag_sampler.adapters.optuna import PNAGSampler, suggest_architecture
-from pnag_sampler.data import benchmark_for_task
-from pnag_sampler.errors import CheckpointError, UnknownNameError
+from pnag_sampler.errors import CheckpointError, InvalidArchitectureError, UnknownNameError
 from pnag_sampler.generator import PNAG
+from pnag_sampler.harness import FAILED, Problem, Run
 from pnag_sampler.pretraining import training_set_of
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
@@ -52,20 +53,65 @@ def check_held_out(weights: str, space: str, task: str) -> None:
 
 
 def sampler_factories(space: str, weights: str | None) -> dict[str, SamplerFactory]:
-    """The methods a comparison can run, by name."""
+    """The Optuna methods a comparison can run, by name: PNAG alone, as the initial design of
+    TPE (10 trials, paper Fig. 1 a), and as the candidate pool of TPE's acquisition (Fig. 1 b);
+    Optuna's own samplers; and optuna-integration's BoTorchSampler. (TPE with a Hamming
+    ``categorical_distance_func`` is not here: Optuna 5.0's TPESampler no longer has it.)"""
+    pnag_weights = {space: weights}
     return {
-        "pnag": lambda seed: PNAGSampler(seed=seed, weights={space: weights}),
+        "pnag": lambda seed: PNAGSampler(seed=seed, weights=pnag_weights),
+        "pnag-init+tpe": lambda seed: PNAGSampler(
+            seed=seed, weights=pnag_weights, base_sampler=optuna.samplers.TPESampler(seed=seed), n_pnag_trials=10,
+        ),
         "pnag+tpe": lambda seed: PNAGSampler(
-            seed=seed, weights={space: weights}, acquisition_sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
+            seed=seed, weights=pnag_weights, acquisition_sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
         ),
         "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
         "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
         "tpe-multivariate": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
         "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
+        "botorch": _botorch,
     }
 
 
-METHODS = tuple(sampler_factories("", ""))
+def _botorch(seed: int) -> optuna.samplers.BaseSampler:
+    try:
+        from optuna_integration import BoTorchSampler
+    except ImportError as error:  # the optional "bench" extra
+        raise UnknownNameError("method 'botorch' needs optuna-integration and botorch: pip install 'pnag-sampler[bench]'") from error
+    return BoTorchSampler(seed=seed, n_startup_trials=10)
+
+
+OPTUNA_METHODS = METHODS = tuple(sampler_factories("nb201", ""))
+
+
+def optimize(problem: Problem, sampler: optuna.samplers.BaseSampler, trials: int, *, storage: str | None = None,
+             study_name: str | None = None) -> Run:
+    """One study on a problem: the objective returns the validation score of the suggested
+    architecture and records its test score and table row as user attributes."""
+    validation, test = problem.validation, problem.test
+
+    def objective(trial: optuna.Trial) -> float:
+        try:
+            row = problem.benchmark.index(suggest_architecture(trial, problem.space))
+        except InvalidArchitectureError:  # not in the table: a failed trial (NaN), one of the budget
+            trial.set_user_attr("row", FAILED)
+            return float("nan")
+        trial.set_user_attr("test", float(test[row]))
+        trial.set_user_attr("row", int(row))
+        return float(validation[row])
+
+    study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize", sampler=sampler)
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=trials)
+    seconds = time.perf_counter() - start
+    rows = [t.user_attrs["row"] for t in sorted(study.trials, key=lambda t: t.number)]
+    return Run.sequential(problem, rows, seconds)
+
+
+def run_optuna(method: str, problem: Problem, seed: int, budget: int, weights: str | None) -> Run:
+    """One seed of an Optuna method in an in-memory study (the harness's runner)."""
+    return optimize(problem, sampler_factories(problem.space, weights)[method](seed), budget)
 
 
 @dataclass
@@ -94,15 +140,6 @@ class Comparison:
         }
 
 
-def _best_by_validation(study: optuna.Study) -> list[float]:
-    best_value, best_test, curve = -np.inf, np.nan, []
-    for trial in sorted(study.trials, key=lambda t: t.number):
-        if trial.state == optuna.trial.TrialState.COMPLETE and trial.value > best_value:
-            best_value, best_test = trial.value, trial.user_attrs["test"]
-        curve.append(best_test)
-    return curve
-
-
 def compare(
     space: str,
     task: str,
@@ -114,37 +151,26 @@ def compare(
     weights: str | None = None,
     progress: bool = True,
 ) -> Comparison:
-    benchmark = benchmark_for_task(space, task)
-    space_name = benchmark.space.name
+    problem = Problem.of(space, task)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
     if any(m.startswith("pnag") for m in methods):
-        weights = weights or held_out_weights(space_name, task)
-        check_held_out(weights, space_name, task)
-    factories = sampler_factories(space_name, weights)
-    validation, test = benchmark.validation(task), benchmark.test(task)
-
-    def objective(trial: optuna.Trial) -> float:
-        row = benchmark.index(suggest_architecture(trial, space_name))
-        trial.set_user_attr("test", float(test[row]))
-        return float(validation[row])
-
+        weights = weights or held_out_weights(problem.space, task)
+        check_held_out(weights, problem.space, task)
+    factories = sampler_factories(problem.space, weights)
     best_test: dict[str, list[list[float]]] = {m: [] for m in methods}
     seconds = {m: 0.0 for m in methods}
     bar = tqdm(total=len(methods) * len(seeds), desc="studies", disable=not progress)
     for method in methods:
         for seed in seeds:
-            study = optuna.create_study(
-                study_name=f"{space_name}-{task}-{method}-seed{seed}", storage=storage,
-                direction="maximize", sampler=factories[method](seed), load_if_exists=False,
-            )
-            study.optimize(objective, n_trials=trials)
-            seconds[method] += sum((t.datetime_complete - t.datetime_start).total_seconds() for t in study.trials)
-            best_test[method].append(_best_by_validation(study))
+            run = optimize(problem, factories[method](seed), trials, storage=storage,
+                           study_name=f"{problem.space}-{task}-{method}-seed{seed}")
+            seconds[method] += run.seconds
+            best_test[method].append(run.best_test(problem, trials))
             bar.update()
     bar.close()
-    return Comparison(space_name, task, trials, list(seeds), best_test, seconds, float(test.max()), storage)
+    return Comparison(problem.space, task, trials, list(seeds), best_test, seconds, float(problem.test.max()), storage)
 
 
 def plot(comparison: Comparison, path: str) -> None:

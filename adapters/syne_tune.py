@@ -13,9 +13,11 @@ order, which is the order in which the tuner numbers its trials.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,14 +25,11 @@ from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
 from syne_tune.config_space import Categorical, Domain, FiniteRange, Float, Integer, choice, is_log_space, randint
 from syne_tune.optimizer.schedulers.searchers.single_objective_searcher import SingleObjectiveBaseSearcher
 
-from pnag_sampler.configurations import ConfigurationSearch
+from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch, canonical_choices, configuration_search
 from pnag_sampler.data import benchmark_for_task, get_benchmark
 from pnag_sampler.errors import InvalidArchitectureError, UnsupportedParameterError
-from pnag_sampler.generator import PNAG
 from pnag_sampler.online import OnlineTraining
-from pnag_sampler.search import GuidedSearch
-from pnag_sampler.spaces import SPACE_NAMES, get_space
-from pnag_sampler.spaces.base import SearchSpace
+from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.parameters import Parameter
 
 #: candidates generated per pool round, for the searcher and the initial-points helper alike
@@ -42,20 +41,7 @@ _logger = logging.getLogger(__name__)
 # -- spaces -------------------------------------------------------------------------------------
 def architecture_config_space(space: str) -> dict[str, Domain]:
     """The config space of a built-in architecture space: one ``choice`` per slot."""
-    search_space = get_space(space)
-    return {f"{search_space.name}/{slot}": choice(list(ops)) for slot, ops in search_space.parameter_choices().items()}
-
-
-def _builtin_space(config_space: Mapping[str, Any]) -> SearchSpace | None:
-    """The built-in space whose :func:`architecture_config_space` this is, if any."""
-    for name in SPACE_NAMES:
-        expected = architecture_config_space(name)
-        if set(expected) == {k for k, v in config_space.items() if isinstance(v, Domain)} and all(
-            isinstance(config_space[k], Categorical) and list(config_space[k].categories) == list(d.categories)
-            for k, d in expected.items()
-        ):
-            return get_space(name)
-    return None
+    return {name: choice(list(ops)) for name, ops in canonical_choices(space).items()}
 
 
 def parameters_of_config_space(config_space: Mapping[str, Any]) -> list[Parameter]:
@@ -100,15 +86,10 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
         weights: str | None = None,
     ) -> None:
         super().__init__(config_space, points_to_evaluate=points_to_evaluate, random_seed=random_seed)
-        self._architectures = _builtin_space(config_space)
-        if self._architectures is not None:
-            model = PNAG.from_weights(self._architectures.name, weights)
-            self._guided = GuidedSearch(model, seed=self.random_seed, pool_size=pool_size, cfg_scale=cfg_scale, min_support=n_startup)
-        else:
-            self._configurations = ConfigurationSearch(
-                parameters_of_config_space(config_space), seed=self.random_seed, n_startup=n_startup,
-                pool_size=pool_size, cfg_scale=cfg_scale, training=online_training, name="Syne Tune config space",
-            )
+        self._search = configuration_search(
+            parameters_of_config_space(config_space), name="Syne Tune config space", weights=weights,
+            seed=self.random_seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=online_training,
+        )
         self._suggested: list[dict[str, Any]] = []  # index = trial id (suggestion order)
         self._evaluated: list[tuple[dict[str, Any], float]] = []
         self._failed: list[dict[str, Any]] = []
@@ -121,31 +102,10 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
         config = self._next_points_to_evaluate()
         if config is None:
             pending = [c for i, c in enumerate(self._suggested) if i not in self._done] + self._failed
-            config = self._propose_architecture(pending) if self._architectures is not None else \
-                self._configurations.propose(self._evaluated, pending)
+            config = self._search.propose(self._evaluated, pending)
         if config is not None:
             self._suggested.append(self._searched(config))
         return config
-
-    def _propose_architecture(self, pending: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-        space = self._architectures
-        evaluated: dict[str, float] = {}
-        for config, score in self._evaluated:
-            text = self._architecture_string(config)
-            if text is not None:
-                evaluated[text] = max(score, evaluated.get(text, -math.inf))
-        seen = {t for t in map(self._architecture_string, pending) if t is not None}
-        if len(evaluated | dict.fromkeys(seen)) >= len(get_benchmark(space.name)):  # the table enumerates the space
-            return None
-        text = self._guided.propose(evaluated, seen - set(evaluated))[0]
-        return {f"{space.name}/{slot}": op for slot, op in space.to_params(space.from_string(text)).items()}
-
-    def _architecture_string(self, config: Mapping[str, Any]) -> str | None:
-        space = self._architectures
-        try:
-            return space.to_string(space.from_params({slot: config.get(f"{space.name}/{slot}") for slot in space.parameter_choices()}))
-        except InvalidArchitectureError:
-            return None
 
     def on_trial_complete(self, trial_id: int, config: dict[str, Any], metric: float) -> None:
         self._done.add(trial_id)
@@ -170,26 +130,43 @@ def pnag_points_to_evaluate(
     Fig. 1 a: they replace the random initial design of RegularizedEvolution,
     BayesianOptimization, ...). With the same seed and pool size, the first is what
     :class:`PNAGSearcher` suggests first."""
-    search_space = get_space(space)
-    model = PNAG.from_weights(search_space.name, weights)
-    texts = GuidedSearch(model, seed=seed, pool_size=pool_size).propose({}, (), n=n)
-    return [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(search_space.from_string(t)).items()} for t in texts]
+    return ArchitectureConfigurationSearch(get_space(space), weights=weights, seed=seed, pool_size=pool_size).initial(n)
 
 
 # -- tabulated benchmarks as Syne Tune blackboxes -----------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _every_configuration(space: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every configuration of :func:`architecture_config_space` and its table row (-1 where the
+    table has no such architecture). Several configurations can be one architecture (the
+    table's equivalences), and Syne Tune looks configurations up exactly, so all are listed."""
+    benchmark = get_benchmark(space)
+    search_space = benchmark.space
+    choices = canonical_choices(space)
+    slots = list(search_space.parameter_choices())
+    combos = list(itertools.product(*choices.values()))
+    rows = np.full(len(combos), -1)
+    for i, combo in enumerate(combos):
+        try:
+            rows[i] = benchmark.index(search_space.to_string(search_space.from_params(dict(zip(slots, combo)))))
+        except InvalidArchitectureError:  # e.g. NAS-Bench-Graph's all-skip cells, which it excludes
+            pass
+    return pd.DataFrame(combos, columns=list(choices)), rows
+
+
 def tabular_blackbox(space: str, task: str) -> BlackboxTabular:
     """A benchmark table as a ``BlackboxTabular`` over :func:`architecture_config_space`.
 
     Objectives: ``validation_error`` and ``test_error`` (100 - accuracy, or 1 - score for
     NAS-Bench-Graph), and ``elapsed_time`` (the table's training time where it has one, else 1).
-    One fidelity (the table's final epoch)."""
+    One fidelity (the table's final epoch). A configuration the table lacks has NaN errors, so
+    the trial reports no usable result (a failed evaluation)."""
     benchmark = benchmark_for_task(space, task)
     search_space = benchmark.space
     scale = 100.0 if search_space.name == "nb201" else 1.0
-    rows = [{f"{search_space.name}/{slot}": op for slot, op in search_space.to_params(dag).items()} for dag in benchmark.architectures()]
-    hyperparameters = pd.DataFrame(rows)
-    elapsed = benchmark.cost("train_time", task) if "train_time" in benchmark.cost_names(task) else np.ones(len(rows))
-    objectives = np.stack([scale - benchmark.validation(task), scale - benchmark.test(task), elapsed], axis=-1)
+    hyperparameters, rows = _every_configuration(search_space.name)
+    elapsed = benchmark.cost("train_time", task) if "train_time" in benchmark.cost_names(task) else np.ones(len(benchmark))
+    per_row = np.stack([scale - benchmark.validation(task), scale - benchmark.test(task), elapsed], axis=-1)
+    objectives = np.where(rows[:, None] >= 0, per_row[rows], [np.nan, np.nan, 1.0])
     return BlackboxTabular(
         hyperparameters=hyperparameters,
         configuration_space=architecture_config_space(search_space.name),

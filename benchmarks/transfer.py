@@ -65,6 +65,8 @@ SUPPORT_SIZES = (0, 5, 20, 50)
 NB201_CHECKPOINTS = (1, 2, 5, 10)
 GRAPH_CHECKPOINTS = (1, 5, 10, 20)
 TABLE5_DEVICES = ("pixel3", "raspi4")
+#: the NAS-Bench-Graph folds: surrogate meta-training steps, null-condition stage-2 epochs
+GRAPH_SURROGATE_STEPS, GRAPH_GENERATOR_EPOCHS = 1500, 3
 
 
 # -- models -------------------------------------------------------------------------------------
@@ -259,7 +261,7 @@ def nb201_part(args: argparse.Namespace, seeds: list[int]) -> dict:
 
 
 def graph_part(args: argparse.Namespace, seeds: list[int]) -> dict:
-    surrogate_steps, generator_epochs = (100, 1) if args.quick else (1500, 3)
+    surrogate_steps, generator_epochs = (100, 1) if args.quick else (GRAPH_SURROGATE_STEPS, GRAPH_GENERATOR_EPOCHS)
     results: dict = {"surrogate_correlation": {}, "graph_search": {}}
     base = score_free_graph_generator(generator_epochs, args.seed, progress=True)
     graph = get_benchmark("nasbench_graph")

@@ -1,67 +1,200 @@
-"""``pnag bench search``: search methods on a benchmark table, one JSON object out.
+"""``pnag bench search`` and ``pnag bench suite``: search methods on benchmark tables.
 
-For each method and seed, a real Optuna study (in memory) selects by validation score and
-reports the test score of its best-by-validation architecture after every evaluation; the
-JSON holds, per method, ``mean_best_test`` (the mean over seeds, ``budget`` numbers), the
-regret to the space's best test score after 1, 5, 10, 20, 50 and 100 evaluations (those within
-the budget; mean and 95% interval over seeds) and the method's average rank there. PNAG's
-weights must be held out from the dataset (shipped ``<space>-without-<dataset>`` or
-``--weights``), as in ``pnag study``.
+``search`` runs methods of Optuna, NNI and Syne Tune (see :mod:`pnag_sampler.harness`) on one
+problem for several seeds and prints one JSON object: per method, ``mean_best_test`` (the mean
+over seeds of the test score of the best-by-validation architecture after each evaluation,
+``budget`` numbers), the regret to the space's best test score after 1, 5, 10, 20, 50 and 100
+evaluations (those within the budget; mean and 95% interval over seeds), the method's average
+rank there, the raw runs (table rows in arrival order, simulated clock), and timings.
+
+``suite`` runs every problem (NB201's 3 datasets, NAS-Bench-Graph's 9) and writes per problem
+the JSON, a plot of regret against evaluations and one against the simulated clock, plus a
+summary. PNAG's weights are always held out from the problem's dataset (shipped
+``<space>-without-<dataset>``, or ``--weights``); a problem without such weights runs the other
+methods and says which PNAG methods it skipped and why.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
+from pathlib import Path
 
+import numpy as np
 import optuna
 
-from pnag_sampler.adapters.optuna_study import METHODS, compare
+from pnag_sampler.data.nasbench_graph import GRAPH_TASKS
+from pnag_sampler.errors import CheckpointError
+from pnag_sampler.files import replaced_atomically, write_json
+from pnag_sampler.harness import Problem, first_best, pnag_weights, require_known, run_all, uses_pnag
 from pnag_sampler.spaces import SPACE_NAMES
-from pnag_sampler.summaries import plot_regret, regret_summary
+from pnag_sampler.summaries import interval, plot_regret, plot_regret_over_clock, regret_summary
+
+#: every method; cheap to list, the frameworks are imported only when a method runs
+ALL_METHODS = (
+    "pnag", "pnag-init+tpe", "pnag+tpe", "random", "tpe", "tpe-multivariate", "gp", "botorch",
+    "nni-evolution", "nni-pnag-evolution",
+    "st-pnag", "st-random", "st-rea", "st-rea+pnag-init", "st-bore", "st-kde", "st-botorch",
+)
+SUITE_PROBLEMS = (
+    *(("nb201", task) for task in ("cifar10", "cifar100", "imagenet16")),
+    *(("nasbench_graph", task) for task in GRAPH_TASKS["nasbench_graph"]),
+    ("nasbench_graph_proteins", "proteins"),
+)
+QUICK = dict(problems=(("nb201", "cifar10"), ("nasbench_graph", "cora")), seeds=2, budget=10)
 
 
-def _handle(args: argparse.Namespace) -> int:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    comparison = compare(
-        args.space, args.dataset, [m for m in args.methods.split(",") if m],
-        trials=args.budget, seeds=list(range(args.seed, args.seed + args.seeds)),
-        storage=None, weights=args.weights, progress=not args.json,
-    )
-    result = comparison.as_dict()
-    result.pop("storage")
-    summary = regret_summary(comparison.best_test, comparison.best_in_space_test)
+def search(problem: Problem, methods: list[str], seeds: list[int], budget: int, weights: str | None = None, *,
+           jobs: int = 1, progress: bool = True) -> dict:
+    """Every method on one problem, summarised (see the module docstring)."""
+    require_known(methods, list(ALL_METHODS))
+    held_out = pnag_weights(problem, methods, weights)
+    started = time.perf_counter()
+    runs = run_all(problem, methods, seeds, budget, held_out, jobs=jobs, progress=progress)
+    best = float(problem.test.max())
+    curves = {m: [run.best_test(problem, budget) for run in rs] for m, rs in runs.items()}
+    summary = regret_summary(curves, best)
+    methods_out = {}
+    for method, method_runs in runs.items():
+        found = [first_best(run, problem) for run in method_runs]
+        methods_out[method] = {
+            "mean_best_test": np.mean(curves[method], axis=0).tolist(),
+            "best_test": curves[method],
+            **summary[method],
+            "seconds_per_run": float(np.mean([r.seconds for r in method_runs])),
+            "seconds_per_evaluation": float(np.mean([r.seconds / len(r.rows) for r in method_runs])),
+            "evaluations_to_final_best": interval([i + 1 for i in found]),
+            "clock_to_final_best": interval([r.finished_at[i] for r, i in zip(method_runs, found)]),
+            "runs": [{"seed": s, "rows": r.rows, "finished_at": r.finished_at, "seconds": r.seconds} for s, r in zip(seeds, method_runs)],
+        }
+    return {
+        "space": problem.space, "dataset": problem.task, "budget": budget, "seeds": seeds,
+        "best_in_space_test": best, "clock_unit": problem.cost_unit, "weights": held_out,
+        "seconds": time.perf_counter() - started, "methods": methods_out,
+    }
+
+
+def plot_search(result: dict, problem: Problem, regret_path: str | Path, clock_path: str | Path | None = None) -> None:
+    """Regret against evaluations and, if asked, against the simulated clock (PNG files)."""
+    title = f"{result['space']} / {result['dataset']}, {len(result['seeds'])} seeds (band: 95% CI)"
+    curves = {m: row["best_test"] for m, row in result["methods"].items()}
+    with replaced_atomically(regret_path) as staging:
+        plot_regret(curves, result["best_in_space_test"], title, str(staging))
+    if clock_path is not None:
+        timed = {m: [(run["finished_at"], curve) for run, curve in zip(row["runs"], row["best_test"])] for m, row in result["methods"].items()}
+        with replaced_atomically(clock_path) as staging:
+            plot_regret_over_clock(timed, result["best_in_space_test"], problem.cost_unit, title, str(staging))
+
+
+def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path, *, jobs: int, progress: bool) -> dict:
+    """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``."""
+    require_known(methods, list(ALL_METHODS))
+    started = time.perf_counter()
+    table: dict[str, dict] = {}
+    for space, task in problems:
+        problem = Problem.of(space, task)
+        chosen, skipped = list(methods), {}
+        try:
+            pnag_weights(problem, chosen, None)
+        except CheckpointError as error:
+            skipped = {m: str(error) for m in chosen if uses_pnag(m)}
+            chosen = [m for m in chosen if not uses_pnag(m)]
+        result = search(problem, chosen, seeds, budget, jobs=jobs, progress=progress)
+        result["skipped"] = skipped
+        name = f"{problem.space}-{task}"
+        plot_search(result, problem, out / f"{name}-regret.png", out / f"{name}-clock.png")
+        write_json(out / f"{name}.json", result)
+        table[name] = {
+            "best_in_space_test": result["best_in_space_test"],
+            "skipped": sorted(skipped),
+            "methods": {m: {k: row[k] for k in ("regret_after", "average_rank_after", "seconds_per_evaluation",
+                                                 "evaluations_to_final_best", "clock_to_final_best")}
+                        for m, row in result["methods"].items()},
+        }
+    summary = {"budget": budget, "seeds": seeds, "methods": methods, "jobs": jobs,
+               "seconds": time.perf_counter() - started, "problems": table}
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+# -- command line ---------------------------------------------------------------------------------
+def _print_search(result: dict) -> None:
     for method, row in result["methods"].items():
-        row.update(summary[method])
-    result["dataset"] = result.pop("task")
-    result["budget"] = result.pop("trials")
+        cells = "   ".join(
+            f"@{k}: {cell['mean']:.4g} ± {cell['ci95']:.2g} (rank {row['average_rank_after'][k]:.2f})"
+            for k, cell in row["regret_after"].items()
+        )
+        print(f"{method:<20} regret {cells}")
+
+
+def _methods(text: str) -> list[str]:
+    return list(ALL_METHODS) if text == "all" else [m for m in text.split(",") if m]
+
+
+def _handle_search(args: argparse.Namespace) -> int:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problem = Problem.of(args.space, args.dataset)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    result = search(problem, _methods(args.methods), seeds, args.budget, args.weights, jobs=args.jobs, progress=not args.json)
     if args.plot:
-        title = f"{comparison.space} / {comparison.task}, {len(comparison.seeds)} seeds (band: 95% CI)"
-        plot_regret(comparison.best_test, comparison.best_in_space_test, title, args.plot)
+        plot_search(result, problem, args.plot, args.clock_plot)
         result["plot"] = args.plot
+    if args.out:
+        write_json(args.out, result)
     if args.json:
         print(json.dumps(result))
     else:
-        for method, row in result["methods"].items():
-            cells = "   ".join(
-                f"@{k}: {cell['mean']:.4g} ± {cell['ci95']:.2g} (rank {row['average_rank_after'][k]:.2f})"
-                for k, cell in row["regret_after"].items()
-            )
-            print(f"{method:<18} regret {cells}")
+        _print_search(result)
+    return 0
+
+
+def _handle_suite(args: argparse.Namespace) -> int:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problems = QUICK["problems"] if args.quick else SUITE_PROBLEMS
+    seeds = list(range(args.seed, args.seed + (QUICK["seeds"] if args.quick else args.seeds)))
+    budget = QUICK["budget"] if args.quick else args.budget
+    summary = suite(problems, _methods(args.methods), seeds, budget, Path(args.out), jobs=args.jobs, progress=not args.json)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        at = "10" if budget >= 10 else "1"
+        for name, row in summary["problems"].items():
+            ranked = sorted(row["methods"].items(), key=lambda item: item[1]["regret_after"][at]["mean"])
+            print(f"{name}: regret after {at} evaluations, best first: "
+                  + ", ".join(f"{m} {cell['regret_after'][at]['mean']:.3g}" for m, cell in ranked))
+        print(f"{len(summary['problems'])} problems in {summary['seconds']:.0f} s; results in {args.out}")
     return 0
 
 
 def add_bench_parser(commands) -> None:
     bench = commands.add_parser("bench", help="benchmark search methods on tabulated benchmarks")
     kinds = bench.add_subparsers(dest="bench_command", required=True)
-    search = kinds.add_parser("search", help="best-by-validation test score per evaluation, per method")
-    search.add_argument("--space", required=True, choices=SPACE_NAMES)
-    search.add_argument("--dataset", required=True, help="a task of the space's table, e.g. cifar100 or cora")
-    search.add_argument("--methods", default="pnag,random,tpe", help=f"comma-separated: {', '.join(METHODS)}")
-    search.add_argument("--budget", type=int, default=20, help="evaluations per run")
-    search.add_argument("--seeds", type=int, default=3, help="number of seeds per method")
-    search.add_argument("--seed", type=int, default=0, help="first seed")
-    search.add_argument("--weights", help="PNAG checkpoint trained without the dataset's scores")
-    search.add_argument("--plot", help="write regret vs evaluations (mean, 95%% CI band) to this PNG")
-    search.add_argument("--json", action="store_true")
-    search.set_defaults(handler=_handle)
+    methods_help = f"comma-separated, or 'all': {', '.join(ALL_METHODS)}"
+
+    search_parser = kinds.add_parser("search", help="every method on one problem: curves, regret, ranks, raw runs")
+    search_parser.add_argument("--space", required=True, choices=SPACE_NAMES)
+    search_parser.add_argument("--dataset", required=True, help="a task of the space's table, e.g. cifar100 or cora")
+    search_parser.add_argument("--methods", default="pnag,random,tpe", help=methods_help)
+    search_parser.add_argument("--budget", type=int, default=20, help="evaluations per run")
+    search_parser.add_argument("--seeds", type=int, default=3, help="number of seeds per method")
+    search_parser.add_argument("--seed", type=int, default=0, help="first seed")
+    search_parser.add_argument("--weights", help="PNAG checkpoint trained without the dataset's scores")
+    search_parser.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
+    search_parser.add_argument("--plot", help="write regret vs evaluations (mean, 95%% CI band) to this PNG")
+    search_parser.add_argument("--clock-plot", help="with --plot: also regret vs the simulated clock, to this PNG")
+    search_parser.add_argument("--out", help="also write the JSON to this file")
+    search_parser.add_argument("--json", action="store_true")
+    search_parser.set_defaults(handler=_handle_search)
+
+    suite_parser = kinds.add_parser("suite", help="every problem (NB201, NAS-Bench-Graph): JSON, plots and a summary per problem")
+    suite_parser.add_argument("--methods", default="all", help=methods_help)
+    suite_parser.add_argument("--budget", type=int, default=100)
+    suite_parser.add_argument("--seeds", type=int, default=10)
+    suite_parser.add_argument("--seed", type=int, default=0, help="first seed")
+    suite_parser.add_argument("--jobs", type=int, default=2, help="runs in parallel processes")
+    suite_parser.add_argument("--quick", action="store_true",
+                              help=f"{len(QUICK['problems'])} problems, {QUICK['seeds']} seeds, budget {QUICK['budget']}: a smoke run")
+    suite_parser.add_argument("--out", default="benchmarks/results/bench", help="folder for the JSON files and plots")
+    suite_parser.add_argument("--json", action="store_true")
+    suite_parser.set_defaults(handler=_handle_suite)

@@ -52,20 +52,68 @@ def plot_regret(curves: Mapping[str, Sequence[Sequence[float]]], best: float, ti
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    bands = {}
     for method, runs in curves.items():
         regret = best - np.asarray(runs, dtype=np.float64)
         cells = [interval(regret[:, t]) for t in range(regret.shape[1])]
-        mean = np.array([c["mean"] for c in cells])
-        half = np.nan_to_num(np.array([c["ci95"] for c in cells]))
-        steps = np.arange(1, len(mean) + 1)
-        (line,) = axes.plot(steps, mean, label=method)
-        axes.fill_between(steps, mean - half, mean + half, color=line.get_color(), alpha=0.15)
+        bands[method] = (np.arange(1, regret.shape[1] + 1), np.array([c["mean"] for c in cells]), np.array([c["ci95"] for c in cells]))
+    _draw_bands(axes, bands, "evaluations", title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _draw_bands(axes, bands: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], xlabel: str, title: str) -> None:
+    """One line per method (x, mean, 95% half-width) with its band; up to 20 distinct colours;
+    the y range follows the means, so a wide interval from few seeds does not flatten them."""
+    import matplotlib.pyplot as plt
+
+    colours = plt.get_cmap("tab20").colors
+    for index, (method, (x, mean, half)) in enumerate(bands.items()):
+        colour = colours[index % len(colours)]
+        axes.plot(x, mean, label=method, color=colour, linestyle="-" if index < len(colours) else "--")
+        half = np.nan_to_num(half)
+        axes.fill_between(x, mean - half, mean + half, color=colour, alpha=0.12)
+    top = max((np.nanmax(mean) for _, mean, _ in bands.values() if np.any(np.isfinite(mean))), default=1.0)
+    axes.set_ylim(0.0, 1.1 * top if top > 0 else 1.0)
     axes.set_xscale("log")
-    axes.set_xlabel("evaluations")
+    axes.set_xlabel(xlabel)
     axes.set_ylabel("regret of the best-by-validation architecture (test)")
     axes.set_title(title)
-    axes.legend()
+    axes.legend(fontsize="small", ncol=2)
+
+
+def regret_over_clock(runs: Sequence[tuple[Sequence[float], Sequence[float]]], best: float, grid: np.ndarray) -> np.ndarray:
+    """``runs``: (finished_at, best_test after each result) per seed -> regret[seed, g] at each
+    clock value of ``grid`` (NaN before a seed's first result)."""
+    regret = np.full((len(runs), len(grid)), np.nan)
+    for s, (finished_at, curve) in enumerate(runs):
+        arrived = np.searchsorted(np.asarray(finished_at, dtype=np.float64), grid, side="right")
+        known = arrived > 0
+        regret[s, known] = best - np.asarray(curve, dtype=np.float64)[arrived[known] - 1]
+    return regret
+
+
+def plot_regret_over_clock(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]], best: float,
+                           unit: str, title: str, path: str) -> None:
+    """Regret against the simulated clock, mean over the seeds that have a result by then, with
+    its 95% interval as a band (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = [t for runs in curves.values() for finished_at, _ in runs for t in finished_at]
+    grid = np.geomspace(max(min(times), 1e-9), max(times), 200)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    bands = {}
+    for method, runs in curves.items():
+        regret = regret_over_clock(runs, best, grid)
+        cells = [interval(column[~np.isnan(column)]) if np.any(~np.isnan(column)) else {"mean": np.nan, "ci95": np.nan}
+                 for column in regret.T]
+        bands[method] = (grid, np.array([c["mean"] for c in cells]), np.array([c["ci95"] for c in cells]))
+    _draw_bands(axes, bands, unit, title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -113,7 +113,9 @@ class MetaSurrogate:
 
     # -- prediction -------------------------------------------------------------------------
     @torch.no_grad()
-    def _features(self, member_index: int, architectures: Sequence[Dag]) -> torch.Tensor:
+    def _rows(self, architectures: Sequence[Dag]) -> torch.Tensor:
+        """Rows of the architectures in every member's feature matrix, computing the features
+        of architectures not seen before (one lookup serves all members)."""
         missing = list(dict.fromkeys(dag for dag in architectures if dag not in self._feature_rows))
         if missing:
             ops, adjacency = dags_to_tensors(self.space.node_types, missing)
@@ -123,14 +125,13 @@ class MetaSurrogate:
             ]
             for dag in missing:
                 self._feature_rows[dag] = len(self._feature_rows)
-        rows = torch.tensor([self._feature_rows[dag] for dag in architectures], dtype=torch.long)
-        return self._feature_matrices[member_index][rows]
+        return torch.tensor([self._feature_rows[dag] for dag in architectures], dtype=torch.long)
 
     @torch.no_grad()
     def task_embedding(self, support: Support = ()) -> np.ndarray:
         """The first member's task embedding (the one the generator is conditioned on)."""
         require_finite_support(self.space, support)
-        features = self._features(0, [dag for dag, _ in support])[:, : self.config.hidden]
+        features = self._feature_matrices[0][self._rows([dag for dag, _ in support])][:, : self.config.hidden]
         return self.members[0].task_embedding(features, score_ranks([score for _, score in support])).numpy().astype(np.float64)
 
     @torch.no_grad()
@@ -140,9 +141,10 @@ class MetaSurrogate:
         require_finite_support(self.space, support)
         support_dags = [dag for dag, _ in support]
         ranks = score_ranks([score for _, score in support])
+        queries, support_rows = self._rows(architectures), self._rows(support_dags)
         predictions = np.stack([
-            member(self._features(i, architectures), self._features(i, support_dags), ranks).numpy()
-            for i, member in enumerate(self.members)
+            member(matrix[queries], matrix[support_rows], ranks).numpy()
+            for matrix, member in zip(self._feature_matrices, self.members)
         ])
         return predictions.mean(axis=0), predictions.std(axis=0)
 
