@@ -131,7 +131,7 @@ def test_study_refuses_weights_trained_on_the_task(tmp_path):
 
 @pytest.mark.parametrize("space, dataset, methods", [
     ("nb201", "cifar100", "pnag,random,tpe"),       # PNAG with the shipped weights held out from cifar100
-    ("nasbench_graph", "cora", "random,tpe"),       # no held-out PNAG weights shipped for cora
+    ("nasbench_graph", "cora", "pnag,random,st-rea"),  # the shipped fold held out from cora; a Syne Tune method
 ])
 def test_bench_search_json_contract(space, dataset, methods, tmp_path):
     plot = tmp_path / "regret.png"
@@ -150,5 +150,5 @@ def test_bench_search_json_contract(space, dataset, methods, tmp_path):
         assert row["regret_after"]["1"]["mean"] == pytest.approx(out["best_in_space_test"] - sum(runs) / len(runs))
     ranks = [row["average_rank_after"]["1"] for row in out["methods"].values()]
     assert sum(ranks) == pytest.approx(len(ranks) * (len(ranks) + 1) / 2) and all(1 <= r <= len(ranks) for r in ranks)
-    missing = pnag("bench", "search", "--space", "nasbench_graph", "--dataset", "cora", "--methods", "pnag", "--budget", "2", "--seeds", "1")
-    assert missing.returncode == 2 and "trained without 'cora'" in missing.stderr
+    missing = pnag("bench", "search", "--space", "nasbench_graph", "--dataset", "proteins", "--methods", "pnag", "--budget", "2", "--seeds", "1")
+    assert missing.returncode == 2 and "trained without 'proteins'" in missing.stderr

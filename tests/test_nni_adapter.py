@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pnag_sampler.adapters.nni import PNAGTuner, loopback_only, parameters_of_search_space
+from pnag_sampler.adapters.nni import PNAGEvolution, PNAGStrategy, PNAGTuner, loopback_only, parameters_of_search_space
 from pnag_sampler.errors import UnsupportedParameterError
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -93,3 +93,54 @@ def test_loopback_only_binds_nni_node_server_to_127_0_0_1():
         bound = subprocess.run([str(node), "-e", script], capture_output=True, text=True, timeout=60)
     assert bound.stdout.strip() == "127.0.0.1", bound.stderr
     assert "NODE_OPTIONS" not in os.environ or "nni_loopback" not in os.environ["NODE_OPTIONS"]
+
+
+def _serverless(strategy, space: str, budget: int) -> list[str]:
+    """Run a strategy with NNI's own sequential engine over a built-in space; NB201 cells are
+    scored by the CIFAR-10 table's validation accuracy."""
+    from nni.nas.evaluator import FunctionalEvaluator
+    from nni.nas.execution import SequentialExecutionEngine
+    from nni.nas.space import RawFormatModelSpace
+
+    from pnag_sampler.adapters.nni import ArchitectureModelSpace, nni
+    from pnag_sampler.data import get_benchmark
+
+    table, evaluated = get_benchmark(space), []
+
+    def evaluate(model):
+        evaluated.append(model.architecture)
+        nni.report_final_result(float(table.validation(table.tasks[0])[table.index(model.architecture)]))
+
+    model_space = RawFormatModelSpace.from_model(ArchitectureModelSpace(space, build_network=False), FunctionalEvaluator(evaluate))
+    strategy(model_space, SequentialExecutionEngine(max_model_count=budget))
+    return evaluated
+
+
+@pytest.mark.parametrize("make", [lambda: PNAGStrategy(seed=0), lambda: PNAGEvolution(seed=0, population_size=6, sample_size=3)])
+def test_builtin_model_space_is_searched_with_the_pretrained_generator(make):
+    from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch
+    from pnag_sampler.spaces import get_space
+
+    evaluated = _serverless(make(), "nb201", 8)
+    assert len(evaluated) == 8 and len(set(evaluated)) == 8  # evolution: dedup on, and PNAG's population is distinct
+    search = ArchitectureConfigurationSearch(get_space("nb201"), seed=0)
+    assert evaluated[0] == search.key(search.propose([]))  # zero-shot: the generator's first choice
+
+
+def test_strategy_and_tuner_work_with_no_arguments():
+    evaluated = _serverless(PNAGStrategy(), "nasbench_graph", 4)
+    assert len(set(evaluated)) == 4
+    tuner = PNAGTuner()
+    tuner.update_search_space({"x": {"_type": "choice", "_value": [1, 2, 3]}})
+    assert tuner.generate_parameters(0)["x"] in (1, 2, 3)
+
+
+def test_frozen_architecture_model_runs_its_real_network():
+    from pnag_sampler.adapters.nni import ArchitectureModelSpace
+    from pnag_sampler.spaces import get_space
+
+    space = get_space("nb201")
+    sample = {label: choices.values[-1] for label, choices in ArchitectureModelSpace("nb201").simplify().items()}
+    model = ArchitectureModelSpace("nb201").freeze(sample)
+    assert model.architecture == space.to_string(space.from_params({k.split("/", 1)[1]: v for k, v in sample.items()}))
+    assert model(space.example_input()).shape[0] == 2

@@ -13,6 +13,7 @@ from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSampler
 
 from pnag_sampler import PNAGSampler, suggest_architecture
 from pnag_sampler.adapters.optuna_acquisition import acquisition_values
+from pnag_sampler.adapters.optuna_study import held_out_weights
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.online import OnlineTraining
 from pnag_sampler.spaces import get_space
@@ -105,6 +106,40 @@ def test_minimize_failed_and_nan_trials():
     states = [t.state for t in study.trials]
     assert states.count(optuna.trial.TrialState.FAIL) == 2
     assert len(set(calls)) == len(calls) == 8  # failed architectures are not proposed again
+
+
+def test_pruned_trials_are_not_results_and_not_proposed_again():
+    table = get_benchmark("nb201")
+    calls = []
+
+    def objective(trial):
+        cell = suggest_architecture(trial, "nb201")
+        calls.append(cell)
+        score = float(table.validation("cifar10")[table.index(cell)])
+        trial.report(score, step=0)
+        if len(calls) % 2 == 0:
+            raise optuna.TrialPruned()
+        return score
+
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=2))
+    study.optimize(objective, n_trials=8)
+    assert [t.state for t in study.trials].count(optuna.trial.TrialState.PRUNED) == 4
+    assert len(set(calls)) == 8  # a pruned architecture is claimed: never proposed again
+    assert study.best_trial.state == optuna.trial.TrialState.COMPLETE
+
+
+def test_nasbench_graph_study_uses_the_fold_weights_and_n_jobs_2_shares_the_sampler():
+    table = get_benchmark("nasbench_graph")
+    weights = {"nasbench_graph": held_out_weights("nasbench_graph", "cora")}
+
+    def objective(trial):
+        return float(table.validation("cora")[table.index(suggest_architecture(trial, "nasbench_graph"))])
+
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, weights=weights))
+    study.optimize(objective, n_trials=8, n_jobs=2)  # reseed_rng is called; both threads claim distinct cells
+    cells = [t.system_attrs["pnag:architecture:nasbench_graph"] for t in study.trials]
+    assert len(study.trials) == 8 and len(set(cells)) == 8
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
 def test_infeasible_trials_are_not_treated_as_results():

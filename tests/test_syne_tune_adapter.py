@@ -61,3 +61,46 @@ def test_builtin_space_uses_the_pretrained_generator():
 def test_unsupported_domain_names_the_parameter():
     with pytest.raises(UnsupportedParameterError, match="'x'"):
         PNAGSearcher({"x": uniform(0.0, 1.0).quantized(0.1)})
+
+
+FAILING_SCRIPT = '''
+import argparse, sys
+from syne_tune import Reporter
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=int)
+parser.add_argument("--st_checkpoint_dir")
+args, _ = parser.parse_known_args()
+if args.x == 2:
+    sys.exit("this configuration crashes")
+Reporter()(score=float(args.x))
+'''
+
+
+def test_a_crashing_trial_is_reported_through_the_tuner_and_never_retried(tmp_path, monkeypatch):
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend import LocalBackend
+    from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
+
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "syne-tune"))
+    script = tmp_path / "trial.py"
+    script.write_text(FAILING_SCRIPT)
+    space = {"x": choice([1, 2, 3, 4, 5])}
+    searcher = PNAGSearcher(space, points_to_evaluate=[{"x": 2}], random_seed=0)
+    Tuner(
+        trial_backend=LocalBackend(entry_point=str(script)),
+        scheduler=SingleObjectiveScheduler(space, metric="score", do_minimize=False, searcher=searcher),
+        stop_criterion=StoppingCriterion(max_num_trials_started=5), n_workers=2, sleep_time=0.2, max_failures=5,
+    ).run()
+    assert searcher._failed == [{"x": 2}]  # the Tuner passed the crash to on_trial_error
+    tried = [config["x"] for config in searcher._suggested]
+    assert tried[0] == 2 and sorted(tried) == [1, 2, 3, 4, 5]  # points_to_evaluate first; the crash is never retried
+
+
+def test_finite_ranges_and_the_seed():
+    from syne_tune.config_space import finrange
+
+    space = {"width": finrange(16, 64, 4), "depth": randint(1, 3)}
+    first, again = (PNAGSearcher(space, random_seed=7) for _ in range(2))
+    configs = [first.suggest() for _ in range(3)]
+    assert configs == [again.suggest() for _ in range(3)]
+    assert all(c["width"] in (16.0, 32.0, 48.0, 64.0) and 1 <= c["depth"] <= 3 for c in configs)
