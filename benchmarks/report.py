@@ -205,6 +205,57 @@ def transfer_graph(results: dict) -> list[str]:
     return lines
 
 
+def _scale(problem: str) -> float:
+    """NAS-Bench-Graph scores are fractions; shown as percentage points like NB201's."""
+    return 1.0 if problem.startswith("nb201") else 100.0
+
+
+def bench_suite(results: dict) -> list[str]:
+    """Per problem: regret after 1, 10 and the budget (95% CI) and average rank after 10; then
+    whether pure PNAG is ahead of every method without PNAG after 10 evaluations."""
+    budget = str(results["budget"])
+    at = list(dict.fromkeys(("1", "10", budget)))
+    lines = [f"{len(results['seeds'])} seeds, budget {budget}, {results['jobs']} processes, "
+             f"{results['seconds'] / 60:.0f} min for the whole suite. Regret in percentage points (mean ± 95% CI).", ""]
+    verdicts = []
+    for problem, table in results["problems"].items():
+        scale = _scale(problem)
+        lines += [f"**{problem}**" + (f" (no held-out PNAG weights: skipped {', '.join(table['skipped'])})" if table["skipped"] else ""), "",
+                  "| method | " + " | ".join(f"after {k}" for k in at) + " | rank after 10 | s per evaluation |",
+                  "|---|" + "---|" * (len(at) + 2)]
+        for method, row in sorted(table["methods"].items(), key=lambda item: item[1]["regret_after"]["10"]["mean"]):
+            cells = " | ".join(_ci(row["regret_after"][k], scale=scale) for k in at)
+            lines.append(f"| {method} | {cells} | {row['average_rank_after']['10']:.2f} | {row['seconds_per_evaluation']:.4f} |")
+        lines.append("")
+        if "pnag" in table["methods"]:
+            baselines = {m: r["regret_after"]["10"]["mean"] for m, r in table["methods"].items() if "pnag" not in m}
+            best = min(baselines, key=baselines.get)
+            mine = table["methods"]["pnag"]["regret_after"]["10"]["mean"]
+            verdicts.append((problem, mine * scale, best, baselines[best] * scale, mine < baselines[best]))
+    lines += ["Target: pure PNAG ahead of every method without PNAG in mean regret after 10 evaluations.", "",
+              "| problem | pnag | best baseline | its regret | PNAG ahead |", "|---|---|---|---|---|"]
+    lines += [f"| {p} | {mine:.2f} | {best} | {theirs:.2f} | {'yes' if ahead else 'no'} |" for p, mine, best, theirs, ahead in verdicts]
+    return lines
+
+
+def efficiency(results: dict) -> list[str]:
+    vae = results["graph_vae"]
+    lines = [f"{len(results['seeds'])} seeds, budget {results['budget']}; graph VAE trained {vae['epochs']} epochs "
+             f"({vae['training_seconds']:.0f} s) on the architectures only.", "",
+             "| dataset | generator | s per architecture, batch 1 | per architecture, batches of 100 | validity % | "
+             "evaluations to the run's best | s to the run's best | regret after 10 |", "|---|---|---|---|---|---|---|---|"]
+    for task, table in results["tasks"].items():
+        once = {"pnag (generated order)": table["pnag_once_time"], "graph-vae (generated order)": vae["once_time"]}
+        for method, row in table["methods"].items():
+            time = once.get(method)
+            lines.append(
+                f"| {task} | {method} | {_f(time['batch1_seconds'], 5) if time else '-'} | "
+                f"{_f(time['per_architecture_in_batches_of_100'], 6) if time else '-'} | "
+                f"{_ci(row['validity_percent'], 1) if 'validity_percent' in row else '-'} | {_ci(row['evaluations_to_best'], 1)} | "
+                f"{_ci(row['seconds_to_best'], 3)} | {_ci(row['regret_after_10'])} |")
+    return lines
+
+
 #: README tables in order: result file(s) -> the function that renders them
 TABLES = (
     (("generator_quality_folds.json", "generator_quality_ablation.json"), generator_quality),
@@ -215,6 +266,8 @@ TABLES = (
     (("more_spaces.json",), more_spaces),
     (("transfer_nb201.json",), transfer_nb201),
     (("transfer_graph.json",), transfer_graph),
+    (("bench/summary.json",), bench_suite),
+    (("efficiency.json",), efficiency),
 )
 
 
