@@ -5,17 +5,14 @@ validation score of the suggested architecture (what a search may see) and recor
 score as a user attribute (what we report). The storage is SQLite by default, so
 ``optuna-dashboard sqlite:///...`` opens every run.
 
-PNAG's weights must never have seen the task's scores: :func:`held_out_weights` finds shipped
-weights trained without the task, and any weights given are checked against their recorded
-training set.
+PNAG's weights must never have seen the task's scores: shipped weights trained without the task,
+or given weights checked against their recorded training set (:mod:`pnag_sampler.harness`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -23,33 +20,10 @@ import optuna
 from tqdm import tqdm
 
 from pnag_sampler.adapters.optuna import PNAGSampler, suggest_architecture
-from pnag_sampler.errors import CheckpointError, InvalidArchitectureError, UnknownNameError
-from pnag_sampler.generator import PNAG
-from pnag_sampler.harness import FAILED, Problem, Run
-from pnag_sampler.pretraining import training_set_of
+from pnag_sampler.errors import InvalidArchitectureError, UnknownNameError
+from pnag_sampler.harness import FAILED, Problem, Run, pnag_weights
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
-
-
-def held_out_weights(space: str, task: str) -> str:
-    """Shipped weights of ``space`` trained without ``task``'s scores (folder path)."""
-    folder = resources.files("pnag_sampler") / "weights" / f"{space}-without-{task}"
-    if not folder.is_dir():
-        raise CheckpointError(
-            f"no shipped {space} weights trained without '{task}'; train them with "
-            f"`pnag train --space {space} --tasks <the other tasks> --out DIR` and pass --weights DIR"
-        )
-    return str(Path(str(folder)))
-
-
-def check_held_out(weights: str, space: str, task: str) -> None:
-    """Refuse weights whose recorded training set used ``task``'s scores (or is unknown)."""
-    model = PNAG.load(weights, space=space)
-    training_set = training_set_of(model)
-    if training_set is None:
-        raise CheckpointError(f"{weights}: no training set recorded, so it cannot be shown to be held out from '{task}'")
-    if task in training_set.resolved_tasks():
-        raise CheckpointError(f"{weights} was trained on '{task}' scores; a comparison on '{task}' needs held-out weights")
 
 
 def sampler_factories(space: str, weights: str | None) -> dict[str, SamplerFactory]:
@@ -82,7 +56,7 @@ def _botorch(seed: int) -> optuna.samplers.BaseSampler:
     return BoTorchSampler(seed=seed, n_startup_trials=10)
 
 
-OPTUNA_METHODS = METHODS = tuple(sampler_factories("nb201", ""))
+OPTUNA_METHODS = tuple(sampler_factories("nb201", ""))
 
 
 def optimize(problem: Problem, sampler: optuna.samplers.BaseSampler, trials: int, *, storage: str | None = None,
@@ -152,13 +126,10 @@ def compare(
     progress: bool = True,
 ) -> Comparison:
     problem = Problem.of(space, task)
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in OPTUNA_METHODS]
     if unknown:
-        raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
-    if any(m.startswith("pnag") for m in methods):
-        weights = weights or held_out_weights(problem.space, task)
-        check_held_out(weights, problem.space, task)
-    factories = sampler_factories(problem.space, weights)
+        raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(OPTUNA_METHODS)}")
+    factories = sampler_factories(problem.space, pnag_weights(problem, methods, weights))
     best_test: dict[str, list[list[float]]] = {m: [] for m in methods}
     seconds = {m: 0.0 for m in methods}
     bar = tqdm(total=len(methods) * len(seeds), desc="studies", disable=not progress)

@@ -31,7 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from graph_vae import GraphVAE
-from pnag_sampler.adapters.optuna_study import check_held_out, held_out_weights
+from pnag_sampler.harness import check_held_out, held_out_weights
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG

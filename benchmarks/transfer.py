@@ -44,7 +44,7 @@ import numpy as np
 from scipy.stats import kendalltau, spearmanr
 from tqdm.auto import tqdm
 
-from pnag_sampler.adapters.optuna_study import check_held_out, held_out_weights
+from pnag_sampler.harness import check_held_out, held_out_weights
 from pnag_sampler.conditional import generate_for_task
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.data.benchmark import Benchmark

@@ -3,7 +3,7 @@
 NNI and Syne Tune describe a space as named choices. When those choices are exactly a
 built-in space's slots under canonical names (``"<space>/<slot>"``, what Optuna's
 ``suggest_architecture``, :func:`~pnag_sampler.adapters.syne_tune.architecture_config_space`
-and :func:`~pnag_sampler.adapters.nni.architecture_model_space` produce), the adapters search it
+and :class:`~pnag_sampler.adapters.nni.ArchitectureModelSpace` produce), the adapters search it
 with the shipped (or given) weights through the guided search loop instead of learning the
 space online. :func:`configuration_search` makes that choice for every adapter in one place.
 """
@@ -66,8 +66,8 @@ class ArchitectureConfigurationSearch:
     def configuration(self, text: str) -> Configuration:
         return {f"{self.space.name}/{slot}": op for slot, op in self.space.to_params(self.space.from_string(text)).items()}
 
-    def propose(self, evaluated: Sequence[tuple[Mapping[str, Any], float]], pending: Sequence[Mapping[str, Any]] = (),
-                **_: Any) -> Configuration | None:
+    def propose(self, evaluated: Sequence[tuple[Mapping[str, Any], float]],
+                pending: Sequence[Mapping[str, Any]] = ()) -> Configuration | None:
         """The next configuration (higher scores are better); None once a tabulated space is exhausted."""
         best: dict[str, float] = {}
         for configuration, score in evaluated:

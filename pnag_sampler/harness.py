@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from pnag_sampler.data import benchmark_for_task
 from pnag_sampler.data.benchmark import Benchmark
-from pnag_sampler.errors import UnknownNameError
+from pnag_sampler.errors import CheckpointError, UnknownNameError
+from pnag_sampler.generator import PNAG
+from pnag_sampler.pretraining import training_set_of
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,9 @@ Runner = Callable[[Problem, int, int, "str | None"], Run]
 
 
 def method_runners() -> dict[str, Runner]:
-    """Every method by name; imported lazily, so a framework that is not installed only
-    matters when one of its methods is asked for."""
+    """Every method by name. The frameworks are imported here, when a benchmark runs, not when
+    this module is (``pnag study`` and the rest of the CLI do not load NNI or Syne Tune); the
+    harness needs the ``bench`` extra."""
     from pnag_sampler.adapters.nni_study import NNI_METHODS, run_nni
     from pnag_sampler.adapters.optuna_study import OPTUNA_METHODS, run_optuna
     from pnag_sampler.adapters.syne_tune_study import SYNE_TUNE_METHODS, run_syne_tune
@@ -119,12 +124,31 @@ def require_known(methods: list[str], known: list[str]) -> None:
         raise UnknownNameError(f"unknown methods {unknown}; known: {', '.join(known)}")
 
 
-# -- running many (method, seed) runs ------------------------------------------------------------
+# -- held-out weights -----------------------------------------------------------------------------
+def held_out_weights(space: str, task: str) -> str:
+    """Shipped weights of ``space`` trained without ``task``'s scores (folder path)."""
+    folder = resources.files("pnag_sampler") / "weights" / f"{space}-without-{task}"
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"no shipped {space} weights trained without '{task}'; train them with "
+            f"`pnag train --space {space} --tasks <the other tasks> --out DIR` and pass --weights DIR"
+        )
+    return str(Path(str(folder)))
+
+
+def check_held_out(weights: str, space: str, task: str) -> None:
+    """Refuse weights whose recorded training set used ``task``'s scores (or is unknown)."""
+    model = PNAG.load(weights, space=space)
+    training_set = training_set_of(model)
+    if training_set is None:
+        raise CheckpointError(f"{weights}: no training set recorded, so it cannot be shown to be held out from '{task}'")
+    if task in training_set.resolved_tasks():
+        raise CheckpointError(f"{weights} was trained on '{task}' scores; a comparison on '{task}' needs held-out weights")
+
+
 def pnag_weights(problem: Problem, methods: list[str], weights: str | None) -> str | None:
     """Held-out weights for the problem's PNAG methods (shipped ``<space>-without-<task>`` or
     ``weights``, checked against their recorded training set); None if no method needs them."""
-    from pnag_sampler.adapters.optuna_study import check_held_out, held_out_weights
-
     if not any(uses_pnag(m) for m in methods):
         return None
     weights = weights or held_out_weights(problem.space, problem.task)
@@ -132,6 +156,7 @@ def pnag_weights(problem: Problem, methods: list[str], weights: str | None) -> s
     return weights
 
 
+# -- running many (method, seed) runs ------------------------------------------------------------
 def _run_one(job: tuple[str, str, str, int, int, "str | None"]) -> tuple[str, int, Run]:
     method, space, task, seed, budget, weights = job
     return method, seed, method_runners()[method](Problem.of(space, task), seed, budget, weights)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import optuna
 
-from pnag_sampler.adapters.optuna_study import METHODS, compare, plot
+from pnag_sampler.adapters.optuna_study import OPTUNA_METHODS, compare, plot
 from pnag_sampler.files import replaced_atomically, write_json
 from pnag_sampler.spaces import SPACE_NAMES
 
@@ -58,7 +58,7 @@ def add_study_parser(commands) -> None:
     study = commands.add_parser("study", help="PNAGSampler beside Optuna's samplers on a benchmark table (main job)")
     study.add_argument("--space", default="nb201", choices=SPACE_NAMES)
     study.add_argument("--task", default="cifar100")
-    study.add_argument("--methods", default="pnag,pnag+tpe,random,tpe", help=f"comma-separated: {', '.join(METHODS)}")
+    study.add_argument("--methods", default="pnag,pnag+tpe,random,tpe", help=f"comma-separated: {', '.join(OPTUNA_METHODS)}")
     study.add_argument("--trials", type=int, default=20)
     study.add_argument("--seeds", type=int, default=5, help="number of seeds per method")
     study.add_argument("--seed", type=int, default=0, help="first seed")

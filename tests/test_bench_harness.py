@@ -7,9 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from pnag_sampler.adapters.optuna_study import held_out_weights
 from pnag_sampler.bench import ALL_METHODS, QUICK
-from pnag_sampler.harness import FAILED, Problem, Run, method_runners
+from pnag_sampler.harness import FAILED, Problem, Run, held_out_weights, method_runners
 from pnag_sampler.summaries import regret_over_clock
 
 
@@ -55,7 +54,7 @@ def test_pnag_through_nni_and_syne_tune_is_reproducible_and_never_repeats(method
 
 def test_quick_suite_runs_every_method_of_every_framework(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pnag_sampler.cli", "bench", "suite", "--quick", "--jobs", "2", "--out", str(tmp_path), "--json"],
+        [sys.executable, "-m", "pnag_sampler.cli", "bench", "suite", "--quick", "--methods", "all", "--jobs", "2", "--out", str(tmp_path), "--json"],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

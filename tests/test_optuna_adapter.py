@@ -13,7 +13,7 @@ from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSampler
 
 from pnag_sampler import PNAGSampler, suggest_architecture
 from pnag_sampler.adapters.optuna_acquisition import acquisition_values
-from pnag_sampler.adapters.optuna_study import held_out_weights
+from pnag_sampler.harness import held_out_weights
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.online import OnlineTraining
 from pnag_sampler.spaces import get_space
