@@ -238,6 +238,15 @@ def bench_suite(results: dict) -> list[str]:
     return lines
 
 
+def every_method_timing(results: dict) -> list[str]:
+    lines = [f"`pnag bench search --space {results['space']} --dataset {results['dataset']} --methods all --budget {results['budget']} "
+             f"--seeds 1` (one seed; another job used one of the two cores meanwhile):", "",
+             "| method | s per run | regret after 10 | after 100 |", "|---|---|---|---|"]
+    for method, row in sorted(results["methods"].items(), key=lambda item: -item[1]["seconds_per_run"]):
+        lines.append(f"| {method} | {row['seconds_per_run']:.1f} | {row['regret_after']['10']['mean']:.2f} | {row['regret_after']['100']['mean']:.2f} |")
+    return lines
+
+
 def efficiency(results: dict) -> list[str]:
     vae = results["graph_vae"]
     lines = [f"{len(results['seeds'])} seeds, budget {results['budget']}; graph VAE trained {vae['epochs']} epochs "
@@ -267,6 +276,7 @@ TABLES = (
     (("transfer_nb201.json",), transfer_nb201),
     (("transfer_graph.json",), transfer_graph),
     (("bench/summary.json",), bench_suite),
+    (("bench_every_method_one_seed.json",), every_method_timing),
     (("efficiency.json",), efficiency),
 )
 
