@@ -234,7 +234,7 @@ def bench_suite(results: dict) -> list[str]:
             verdicts.append((problem, mine * scale, best, baselines[best] * scale, mine < baselines[best]))
     lines += ["Target: pure PNAG ahead of every method without PNAG in mean regret after 10 evaluations.", "",
               "| problem | pnag | best baseline | its regret | PNAG ahead |", "|---|---|---|---|---|"]
-    lines += [f"| {p} | {mine:.2f} | {best} | {theirs:.2f} | {'yes' if ahead else 'no'} |" for p, mine, best, theirs, ahead in verdicts]
+    lines += [f"| {p} | {mine:.3f} | {best} | {theirs:.3f} | {'yes' if ahead else 'no'} |" for p, mine, best, theirs, ahead in verdicts]
     return lines
 
 

@@ -131,7 +131,8 @@ class MetaSurrogate:
     def task_embedding(self, support: Support = ()) -> np.ndarray:
         """The first member's task embedding (the one the generator is conditioned on)."""
         require_finite_support(self.space, support)
-        features = self._feature_matrices[0][self._rows([dag for dag, _ in support])][:, : self.config.hidden]
+        rows = self._rows([dag for dag, _ in support])  # first: it may extend the feature matrices
+        features = self._feature_matrices[0][rows][:, : self.config.hidden]
         return self.members[0].task_embedding(features, score_ranks([score for _, score in support])).numpy().astype(np.float64)
 
     @torch.no_grad()
