@@ -210,13 +210,26 @@ def _scale(problem: str) -> float:
     return 1.0 if problem.startswith("nb201") else 100.0
 
 
+def _invocations(results: dict) -> list[str]:
+    chain, current = [], results
+    while current:
+        chain.append(current)
+        current = current.get("previous")
+    lines = []
+    for number, run in enumerate(reversed(chain), 1):
+        ran = f"{run['runs']} runs, {run['reused_runs']} reused" if "runs" in run else "every run"
+        lines.append(f"{number}. methods {', '.join(run['methods'])}; {ran}; {run['jobs']} processes; {run['seconds'] / 60:.1f} min")
+    return lines
+
+
 def bench_suite(results: dict) -> list[str]:
     """Per problem: regret after 1, 10 and the budget (95% CI) and average rank after 10; then
     whether pure PNAG is ahead of every method without PNAG after 10 evaluations."""
     budget = str(results["budget"])
     at = list(dict.fromkeys(("1", "10", budget)))
-    lines = [f"{len(results['seeds'])} seeds, budget {budget}, {results['jobs']} processes, "
-             f"{results['seconds'] / 60:.0f} min for the whole suite. Regret in percentage points (mean ± 95% CI).", ""]
+    lines = [f"{len(results['seeds'])} seeds, budget {budget}. Regret in percentage points (mean ± 95% CI). "
+             f"The runs' own time adds up to {results['run_seconds'] / 3600:.1f} core-hours. The invocations that made "
+             "these files, oldest first (`summary.json`'s `previous` chain):", "", *_invocations(results), ""]
     verdicts = []
     for problem, table in results["problems"].items():
         scale = _scale(problem)

@@ -19,15 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import optuna
 
 from pnag_sampler.data.nasbench_graph import GRAPH_TASKS
-from pnag_sampler.errors import CheckpointError
+from pnag_sampler.errors import BenchmarkResultError, CheckpointError, UnknownNameError
 from pnag_sampler.files import replaced_atomically, write_json
-from pnag_sampler.harness import Problem, first_best, pnag_weights, require_known, run_all, uses_pnag
+from pnag_sampler.harness import Job, Problem, Run, first_best, pnag_weights, require_known, run_all, run_jobs, uses_pnag
 from pnag_sampler.spaces import SPACE_NAMES
 from pnag_sampler.summaries import interval, plot_regret, plot_regret_over_clock, regret_summary
 
@@ -55,6 +57,12 @@ def search(problem: Problem, methods: list[str], seeds: list[int], budget: int, 
     held_out = pnag_weights(problem, methods, weights)
     started = time.perf_counter()
     runs = run_all(problem, methods, seeds, budget, held_out, jobs=jobs, progress=progress)
+    return {**summarise(problem, runs, seeds, budget, held_out), "seconds": time.perf_counter() - started}
+
+
+def summarise(problem: Problem, runs: dict[str, list[Run]], seeds: list[int], budget: int, weights: str | None) -> dict:
+    """The JSON of one problem from its runs (``runs[method][i]``: seed i's run): curves,
+    regret and ranks at the checkpoints, timings, and the raw runs themselves."""
     best = float(problem.test.max())
     curves = {m: [run.best_test(problem, budget) for run in rs] for m, rs in runs.items()}
     summary = regret_summary(curves, best)
@@ -69,13 +77,37 @@ def search(problem: Problem, methods: list[str], seeds: list[int], budget: int, 
             "seconds_per_evaluation": float(np.mean([r.seconds / len(r.rows) for r in method_runs])),
             "evaluations_to_final_best": interval([i + 1 for i in found]),
             "clock_to_final_best": interval([r.finished_at[i] for r, i in zip(method_runs, found)]),
-            "runs": [{"seed": s, "rows": r.rows, "finished_at": r.finished_at, "seconds": r.seconds} for s, r in zip(seeds, method_runs)],
+            "runs": [_run_record(s, r) for s, r in zip(seeds, method_runs)],
         }
     return {
         "space": problem.space, "dataset": problem.task, "budget": budget, "seeds": seeds,
-        "best_in_space_test": best, "clock_unit": problem.cost_unit, "weights": held_out,
-        "seconds": time.perf_counter() - started, "methods": methods_out,
+        "best_in_space_test": best, "clock_unit": problem.cost_unit, "weights": weights,
+        "run_seconds": float(sum(r.seconds for rs in runs.values() for r in rs)), "methods": methods_out,
     }
+
+
+def _run_record(seed: int, run: Run) -> dict:
+    return {"seed": seed, "rows": run.rows, "finished_at": run.finished_at, "seconds": run.seconds}
+
+
+def stored_runs(path: Path, budget: int) -> dict[str, dict[int, Run]]:
+    """The runs a problem's JSON (or the suite's partial file of an unfinished problem) already
+    holds, ``[method][seed]``; empty if there is no file."""
+    if not path.exists():
+        return {}
+    try:
+        result = json.loads(path.read_text())
+        stored_budget = result["budget"]
+        runs = {
+            method: {int(run["seed"]): Run(list(run["rows"]), list(run["finished_at"]), float(run["seconds"])) for run in row["runs"]}
+            for method, row in result["methods"].items()
+        }
+    except (ValueError, KeyError, TypeError) as error:
+        raise BenchmarkResultError(f"{path} is not a result of `pnag bench` ({error!r}); move it away or write to another --out") from error
+    if stored_budget != budget:
+        raise BenchmarkResultError(f"{path} holds runs of budget {stored_budget}, not {budget}; "
+                                   f"resume with --budget {stored_budget}, or write to another --out")
+    return runs
 
 
 def plot_search(result: dict, problem: Problem, regret_path: str | Path, clock_path: str | Path | None = None) -> None:
@@ -90,33 +122,110 @@ def plot_search(result: dict, problem: Problem, regret_path: str | Path, clock_p
             plot_regret_over_clock(timed, result["best_in_space_test"], problem.cost_unit, title, str(staging))
 
 
-def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path, *, jobs: int, progress: bool) -> dict:
-    """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``."""
+@dataclass
+class _ProblemPlan:
+    problem: Problem
+    methods: list[str]
+    skipped: dict[str, str]
+    weights: str | None
+    #: runs[method][seed]: finished runs, stored ones first
+    runs: dict[str, dict[int, Run]]
+    reused: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.problem.space}-{self.problem.task}"
+
+
+def _partial_path(out: Path, name: str) -> Path:
+    """Where the suite keeps the finished runs of a problem that is not finished yet."""
+    return out / f"{name}.partial.json"
+
+
+def _plan(space: str, task: str, methods: list[str], seeds: list[int], budget: int, out: Path, resume: bool) -> _ProblemPlan:
+    """What one problem of the suite will hold: the asked methods (PNAG's skipped where no
+    held-out weights exist) and, when resuming, the stored runs of the asked seeds, also of
+    methods not asked for this time if they cover every seed (a slow method run separately)."""
+    problem = Problem.of(space, task)
+    stored: dict[str, dict[int, Run]] = {}
+    if resume:
+        for path in (out / f"{problem.space}-{task}.json", _partial_path(out, f"{problem.space}-{task}")):
+            for method, runs in stored_runs(path, budget).items():
+                stored.setdefault(method, {}).update(runs)
+    wanted = [m for m in ALL_METHODS if m in methods or (m in stored and all(s in stored[m] for s in seeds))]
+    skipped, weights = {}, None
+    try:
+        weights = pnag_weights(problem, wanted, None)
+    except CheckpointError as error:
+        skipped = {m: str(error) for m in wanted if uses_pnag(m)}
+    chosen = [m for m in wanted if m not in skipped]
+    runs = {m: {s: stored[m][s] for s in seeds if s in stored.get(m, {})} for m in chosen}
+    return _ProblemPlan(problem, chosen, skipped, weights, runs, sum(len(r) for r in runs.values()))
+
+
+def _previous_invocations(path: Path) -> dict | None:
+    """What an earlier suite in the same folder ran and how long it took (its summary without
+    the tables, and its own ``previous``), so that a resumed suite still says what the runs it
+    reuses cost in wall-clock time."""
+    if not path.exists():
+        return None
+    try:
+        earlier = json.loads(path.read_text())
+        return {k: v for k, v in earlier.items() if k != "problems"}
+    except (ValueError, AttributeError) as error:
+        raise BenchmarkResultError(f"{path} is not a summary of `pnag bench suite` ({error!r}); move it away or write to another --out") from error
+
+
+def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path, *, jobs: int, progress: bool,
+          resume: bool = False) -> dict:
+    """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``.
+
+    All runs share one pool of ``jobs`` processes, problem after problem, and each problem's
+    files are written as soon as its last run finishes; until then, its finished runs are kept
+    in ``<problem>.partial.json``, so that an interrupted suite loses no run. ``resume`` reuses
+    the runs that the problems' files in ``out`` already hold and runs only the missing ones."""
     require_known(methods, list(ALL_METHODS))
     started = time.perf_counter()
+    plans = {plan.name: plan for plan in (_plan(space, task, methods, seeds, budget, out, resume) for space, task in problems)}
+    work = [Job(m, plan.problem.space, plan.problem.task, s, budget, plan.weights)
+            for plan in plans.values() for m in plan.methods for s in seeds if s not in plan.runs[m]]
+    missing = Counter(f"{job.space}-{job.task}" for job in work)
     table: dict[str, dict] = {}
-    for space, task in problems:
-        problem = Problem.of(space, task)
-        chosen, skipped = list(methods), {}
-        try:
-            pnag_weights(problem, chosen, None)
-        except CheckpointError as error:
-            skipped = {m: str(error) for m in chosen if uses_pnag(m)}
-            chosen = [m for m in chosen if not uses_pnag(m)]
-        result = search(problem, chosen, seeds, budget, jobs=jobs, progress=progress)
-        result["skipped"] = skipped
-        name = f"{problem.space}-{task}"
-        plot_search(result, problem, out / f"{name}-regret.png", out / f"{name}-clock.png")
-        write_json(out / f"{name}.json", result)
-        table[name] = {
+
+    def finish(plan: _ProblemPlan) -> None:
+        result = summarise(plan.problem, {m: [plan.runs[m][s] for s in seeds] for m in plan.methods}, seeds, budget, plan.weights)
+        result.update(skipped=plan.skipped, reused_runs=plan.reused)
+        plot_search(result, plan.problem, out / f"{plan.name}-regret.png", out / f"{plan.name}-clock.png")
+        write_json(out / f"{plan.name}.json", result)
+        _partial_path(out, plan.name).unlink(missing_ok=True)
+        table[plan.name] = {
             "best_in_space_test": result["best_in_space_test"],
-            "skipped": sorted(skipped),
+            "run_seconds": result["run_seconds"],
+            "skipped": sorted(plan.skipped),
             "methods": {m: {k: row[k] for k in ("regret_after", "average_rank_after", "seconds_per_evaluation",
                                                  "evaluations_to_final_best", "clock_to_final_best")}
                         for m, row in result["methods"].items()},
         }
+
+    for plan in plans.values():
+        if not missing[plan.name]:
+            finish(plan)
+    for job, run in run_jobs(work, workers=jobs, progress=progress, desc="suite"):
+        name = f"{job.space}-{job.task}"
+        plan = plans[name]
+        plan.runs[job.method][job.seed] = run
+        missing[name] -= 1
+        if missing[name]:
+            write_json(_partial_path(out, name), {"budget": budget, "methods": {
+                m: {"runs": [_run_record(s, r) for s, r in sorted(runs.items())]} for m, runs in plan.runs.items()}})
+        else:
+            finish(plan)
     summary = {"budget": budget, "seeds": seeds, "methods": methods, "jobs": jobs,
-               "seconds": time.perf_counter() - started, "problems": table}
+               "seconds": time.perf_counter() - started, "runs": len(work),
+               "reused_runs": sum(plan.reused for plan in plans.values()),
+               "run_seconds": sum(row["run_seconds"] for row in table.values()),
+               "previous": _previous_invocations(out / "summary.json") if resume else None,
+               "problems": {name: table[name] for name in plans}}
     write_json(out / "summary.json", summary)
     return summary
 
@@ -133,6 +242,19 @@ def _print_search(result: dict) -> None:
 
 def _methods(text: str) -> list[str]:
     return list(ALL_METHODS) if text == "all" else [m for m in text.split(",") if m]
+
+
+def _problems(text: str | None) -> list[tuple[str, str]]:
+    """The suite's problems named in ``text`` (comma-separated ``<space>-<dataset>`` names or
+    space names, e.g. ``nb201``); None: all of them."""
+    if text is None:
+        return list(SUITE_PROBLEMS)
+    names = [name for name in text.split(",") if name]
+    unknown = [n for n in names if not any(n in (space, f"{space}-{task}") for space, task in SUITE_PROBLEMS)]
+    if unknown:
+        known = ", ".join(f"{space}-{task}" for space, task in SUITE_PROBLEMS)
+        raise UnknownNameError(f"unknown problems {unknown}; known: {known}, or a space name")
+    return [(space, task) for space, task in SUITE_PROBLEMS if any(n in (space, f"{space}-{task}") for n in names)]
 
 
 def _handle_search(args: argparse.Namespace) -> int:
@@ -154,10 +276,11 @@ def _handle_search(args: argparse.Namespace) -> int:
 
 def _handle_suite(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    problems = QUICK["problems"] if args.quick else SUITE_PROBLEMS
+    problems = QUICK["problems"] if args.quick else _problems(args.problems)
     seeds = list(range(args.seed, args.seed + (QUICK["seeds"] if args.quick else args.seeds)))
     budget = QUICK["budget"] if args.quick else args.budget
-    summary = suite(problems, _methods(args.methods), seeds, budget, Path(args.out), jobs=args.jobs, progress=not args.json)
+    summary = suite(problems, _methods(args.methods), seeds, budget, Path(args.out), jobs=args.jobs, progress=not args.json,
+                    resume=args.resume)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -198,6 +321,10 @@ def add_bench_parser(commands) -> None:
     suite_parser.add_argument("--jobs", type=int, default=2, help="runs in parallel processes")
     suite_parser.add_argument("--quick", action="store_true",
                               help=f"{len(QUICK['problems'])} problems, {QUICK['seeds']} seeds, budget {QUICK['budget']}: a smoke run")
+    suite_parser.add_argument("--problems", help="comma-separated problems (e.g. nb201-cifar10) or spaces (nb201); default: all 12")
     suite_parser.add_argument("--out", default="benchmarks/results/bench", help="folder for the JSON files and plots")
+    suite_parser.add_argument("--resume", action="store_true",
+                              help="reuse the runs that --out's JSON files hold (also of methods not asked for, if they cover "
+                                   "every seed); run only the missing ones, then rewrite every summary and plot")
     suite_parser.add_argument("--json", action="store_true")
     suite_parser.set_defaults(handler=_handle_suite)

@@ -31,3 +31,7 @@ class InvalidScoreError(PNAGError, ValueError):
 
 class UnsupportedParameterError(PNAGError, ValueError):
     """A search-space entry PNAG cannot model (e.g. a normal distribution), named in the message."""
+
+
+class BenchmarkResultError(PNAGError, ValueError):
+    """A stored benchmark result that cannot be resumed: not one of ours, or of another budget."""

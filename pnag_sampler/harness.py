@@ -12,10 +12,11 @@ suggestion time). Curves and summaries are computed here, the same way for every
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -98,19 +99,32 @@ class Run:
 #: (problem, seed, budget, weights) -> Run
 Runner = Callable[[Problem, int, int, "str | None"], Run]
 
+#: each framework's module, the name of its method list and of its runner, by method-name prefix
+#: (the first prefix a name starts with wins)
+_FRAMEWORKS = (
+    ("nni-", "pnag_sampler.adapters.nni_study", "NNI_METHODS", "run_nni"),
+    ("st-", "pnag_sampler.adapters.syne_tune_study", "SYNE_TUNE_METHODS", "run_syne_tune"),
+    ("", "pnag_sampler.adapters.optuna_study", "OPTUNA_METHODS", "run_optuna"),
+)
 
-def method_runners() -> dict[str, Runner]:
-    """Every method by name. The frameworks are imported here, when a benchmark runs, not when
-    this module is (``pnag study`` and the rest of the CLI do not load NNI or Syne Tune); the
-    harness needs the ``bench`` extra."""
-    from pnag_sampler.adapters.nni_study import NNI_METHODS, run_nni
-    from pnag_sampler.adapters.optuna_study import OPTUNA_METHODS, run_optuna
-    from pnag_sampler.adapters.syne_tune_study import SYNE_TUNE_METHODS, run_syne_tune
 
+def method_runners(methods: Iterable[str] | None = None) -> dict[str, Runner]:
+    """The runners of ``methods`` by name (None: every method of every framework).
+
+    A framework is imported here, when a benchmark runs, and only if one of the methods needs
+    it: ``pnag study`` and the rest of the CLI load neither NNI nor Syne Tune, and a run of
+    Optuna's methods does not need them installed. The harness needs the ``bench`` extra."""
+    wanted = None if methods is None else list(methods)
     runners: dict[str, Runner] = {}
-    for names, run in ((OPTUNA_METHODS, run_optuna), (NNI_METHODS, run_nni), (SYNE_TUNE_METHODS, run_syne_tune)):
-        for name in names:
-            runners[name] = functools.partial(run, name)
+    for prefix, module_name, names_attribute, runner_attribute in _FRAMEWORKS:
+        mine = None if wanted is None else [m for m in wanted if m.startswith(prefix) and m not in runners]
+        if mine == []:
+            continue
+        module = importlib.import_module(module_name)
+        names = getattr(module, names_attribute)
+        require_known(mine or [], list(names))
+        for name in names if mine is None else mine:
+            runners.setdefault(name, functools.partial(getattr(module, runner_attribute), name))
     return runners
 
 
@@ -156,10 +170,20 @@ def pnag_weights(problem: Problem, methods: list[str], weights: str | None) -> s
     return weights
 
 
-# -- running many (method, seed) runs ------------------------------------------------------------
-def _run_one(job: tuple[str, str, str, int, int, "str | None"]) -> tuple[str, int, Run]:
-    method, space, task, seed, budget, weights = job
-    return method, seed, method_runners()[method](Problem.of(space, task), seed, budget, weights)
+# -- running many (method, problem, seed) runs -----------------------------------------------------
+@dataclass(frozen=True)
+class Job:
+    method: str
+    space: str
+    task: str
+    seed: int
+    budget: int
+    weights: str | None
+
+
+def _run_job(job: Job) -> Run:
+    runner = method_runners([job.method])[job.method]
+    return runner(Problem.of(job.space, job.task), job.seed, job.budget, job.weights)
 
 
 def _single_threaded() -> None:
@@ -168,28 +192,37 @@ def _single_threaded() -> None:
     torch.set_num_threads(1)
 
 
-def run_all(problem: Problem, methods: list[str], seeds: list[int], budget: int, weights: str | None, *,
-            jobs: int = 1, progress: bool = True) -> dict[str, list[Run]]:
-    """Every (method, seed) run, in ``jobs`` processes (1: in this one); runs[method][i] is seed i's."""
-    from concurrent.futures import ProcessPoolExecutor
+def run_jobs(jobs: Sequence[Job], *, workers: int = 1, progress: bool = True, desc: str = "runs") -> Iterator[tuple[Job, Run]]:
+    """Run the jobs in ``workers`` processes (1: in this one), started in the order given, and
+    yield each (job, run) as it finishes. One pool serves every job, so no worker waits for
+    the slowest run of one problem before the next problem starts. A failing run stops the
+    rest: queued jobs are cancelled rather than run to the end before the error is raised."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
 
-    require_known(methods, list(method_runners()))
-    work = [(m, problem.space, problem.task, s, budget, weights) for m in methods for s in seeds]
-    bar = tqdm(total=len(work), desc=f"{problem.space}/{problem.task}", disable=not progress)
-    done: dict[tuple[str, int], Run] = {}
-    if jobs <= 1:
-        for job in work:
-            method, seed, run = _run_one(job)
-            done[method, seed] = run
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_single_threaded) as pool:
-            for method, seed, run in pool.map(_run_one, work):
-                done[method, seed] = run
+    method_runners({job.method for job in jobs})  # unknown names fail before anything runs
+    with tqdm(total=len(jobs), desc=desc, disable=not progress) as bar:
+        if workers <= 1:
+            for job in jobs:
+                yield job, _run_job(job)
                 bar.update()
-    bar.close()
+            return
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_single_threaded)
+        try:
+            futures = {pool.submit(_run_job, job): job for job in jobs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+                bar.update()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_all(problem: Problem, methods: list[str], seeds: list[int], budget: int, weights: str | None, *,
+            jobs: int = 1, progress: bool = True) -> dict[str, list[Run]]:
+    """Every (method, seed) run on one problem, in ``jobs`` processes; runs[method][i] is seed i's."""
+    work = [Job(m, problem.space, problem.task, s, budget, weights) for m in methods for s in seeds]
+    done = {(job.method, job.seed): run for job, run in run_jobs(work, workers=jobs, progress=progress, desc=f"{problem.space}/{problem.task}")}
     return {m: [done[m, s] for s in seeds] for m in methods}
 
 

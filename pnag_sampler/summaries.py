@@ -26,14 +26,15 @@ def regret_summary(curves: Mapping[str, Sequence[Sequence[float]]], best: float,
 
     Per method, the regret to ``best`` after each checkpoint within the budget (mean and 95%
     interval over seeds) and the method's average rank among the methods there (1 = lowest
-    regret; per seed, ties averaged, then averaged over seeds)."""
+    regret; per seed, ties averaged, then averaged over seeds). A run with no result yet (its
+    first evaluations failed: NaN) ranks below every run with one; its regret mean stays NaN."""
     regrets = {method: best - np.asarray(runs, dtype=np.float64) for method, runs in curves.items()}
     budget = min(r.shape[1] for r in regrets.values())
     seeds = min(r.shape[0] for r in regrets.values())
     at = [k for k in checkpoints if k <= budget]
     methods = list(regrets)
     ranks = {
-        k: np.mean([rankdata([regrets[m][s, k - 1] for m in methods]) for s in range(seeds)], axis=0)
+        k: np.mean([rankdata(np.nan_to_num([regrets[m][s, k - 1] for m in methods], nan=np.inf)) for s in range(seeds)], axis=0)
         for k in at
     }
     return {

@@ -7,13 +7,88 @@ import sys
 import numpy as np
 import pytest
 
-from pnag_sampler.bench import ALL_METHODS, QUICK
+import pnag_sampler.bench as bench
+from pnag_sampler.bench import ALL_METHODS, QUICK, _problems, suite
+from pnag_sampler.errors import BenchmarkResultError, UnknownNameError
 from pnag_sampler.harness import FAILED, Problem, Run, held_out_weights, method_runners
-from pnag_sampler.summaries import regret_over_clock
+from pnag_sampler.summaries import regret_over_clock, regret_summary
 
 
 def test_every_listed_method_has_a_runner():
     assert sorted(ALL_METHODS) == sorted(method_runners())
+
+
+def test_only_the_frameworks_of_the_asked_methods_are_imported():
+    code = ("import sys; from pnag_sampler.harness import method_runners; method_runners(['random', 'tpe']); "
+            "print(sorted(m for m in ('nni', 'syne_tune', 'optuna') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["['optuna']"], result.stderr[-2000:]
+    with pytest.raises(UnknownNameError, match="st-nope"):
+        method_runners(["random", "st-nope"])
+
+
+def test_a_run_without_a_result_yet_ranks_last_and_keeps_its_regret_unknown():
+    summary = regret_summary({"a": [[np.nan, 1.0], [2.0, 2.0]], "b": [[5.0, 5.0], [1.0, 1.0]]}, best=10.0, checkpoints=(1, 2))
+    assert summary["a"]["average_rank_after"]["1"] == 1.5  # seed 0: a has no result (rank 2); seed 1: a is best (rank 1)
+    assert summary["b"]["average_rank_after"]["1"] == 1.5
+    assert np.isnan(summary["a"]["regret_after"]["1"]["mean"])
+
+
+def test_suite_problems_are_named_by_problem_or_space():
+    assert _problems("nb201") == [("nb201", "cifar10"), ("nb201", "cifar100"), ("nb201", "imagenet16")]
+    assert _problems("nasbench_graph-cora,nasbench_graph_proteins") == [("nasbench_graph", "cora"), ("nasbench_graph_proteins", "proteins")]
+    with pytest.raises(UnknownNameError, match="nb201-mnist"):
+        _problems("nb201-mnist")
+
+
+def _cheap_suite(out, methods, *, resume=False):
+    return suite([("nb201", "cifar10")], methods, [0, 1], 6, out, jobs=1, progress=False, resume=resume)
+
+
+def test_an_interrupted_suite_resumes_without_rerunning_finished_runs(tmp_path, monkeypatch):
+    fresh = _cheap_suite(tmp_path / "fresh", ["random", "tpe"])
+    real_run_jobs = bench.run_jobs
+
+    def interrupted(jobs, **options):  # the suite is stopped after its third run
+        for index, finished in enumerate(real_run_jobs(jobs, **options)):
+            yield finished
+            if index == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "run_jobs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _cheap_suite(tmp_path / "cut", ["random", "tpe"])
+    assert not (tmp_path / "cut" / "nb201-cifar10.json").exists()
+    assert (tmp_path / "cut" / "nb201-cifar10.partial.json").exists()
+    monkeypatch.setattr(bench, "run_jobs", real_run_jobs)
+    resumed = _cheap_suite(tmp_path / "cut", ["random", "tpe"], resume=True)
+    assert (resumed["runs"], resumed["reused_runs"]) == (1, 3)
+    assert not (tmp_path / "cut" / "nb201-cifar10.partial.json").exists()
+    expected, got = (json.loads((tmp_path / folder / "nb201-cifar10.json").read_text()) for folder in ("fresh", "cut"))
+    for method in ("random", "tpe"):
+        assert [r["rows"] for r in got["methods"][method]["runs"]] == [r["rows"] for r in expected["methods"][method]["runs"]]
+    for method, row in fresh["problems"]["nb201-cifar10"]["methods"].items():
+        resumed_row = resumed["problems"]["nb201-cifar10"]["methods"][method]
+        assert (row["regret_after"], row["average_rank_after"]) == (resumed_row["regret_after"], resumed_row["average_rank_after"])
+
+
+def test_resume_keeps_stored_methods_that_cover_every_seed_and_runs_only_new_ones(tmp_path):
+    _cheap_suite(tmp_path, ["random"])
+    summary = _cheap_suite(tmp_path, ["tpe"], resume=True)
+    assert (summary["runs"], summary["reused_runs"]) == (2, 2)
+    assert list(summary["problems"]["nb201-cifar10"]["methods"]) == ["random", "tpe"]
+    again = suite([("nb201", "cifar10")], ["tpe"], [0, 1, 2], 6, tmp_path, jobs=1, progress=False, resume=True)
+    assert list(again["problems"]["nb201-cifar10"]["methods"]) == ["tpe"]  # random lacks seed 2: not kept
+
+
+def test_resume_refuses_a_foreign_file_or_another_budget(tmp_path):
+    _cheap_suite(tmp_path, ["random"])
+    with pytest.raises(BenchmarkResultError, match="budget 6, not 7"):
+        suite([("nb201", "cifar10")], ["random"], [0, 1], 7, tmp_path, jobs=1, progress=False, resume=True)
+    (tmp_path / "nb201-cifar10.json").write_text('{"rows": [1, 2]}')
+    with pytest.raises(BenchmarkResultError, match="not a result of `pnag bench`"):
+        _cheap_suite(tmp_path, ["random"], resume=True)
+    assert (tmp_path / "nb201-cifar10.json").read_text() == '{"rows": [1, 2]}'  # nothing lost
 
 
 def test_sequential_runs_charge_the_tables_training_time_and_failures_cost_nothing():
