@@ -86,6 +86,10 @@ def summarise(problem: Problem, runs: dict[str, list[Run]], seeds: list[int], bu
     }
 
 
+def _foreign(path: Path, error: Exception) -> BenchmarkResultError:
+    return BenchmarkResultError(f"{path} is not a result of `pnag bench` ({error!r}); move it away or write to another --out")
+
+
 def _run_record(seed: int, run: Run) -> dict:
     return {"seed": seed, "rows": run.rows, "finished_at": run.finished_at, "seconds": run.seconds}
 
@@ -103,7 +107,7 @@ def stored_runs(path: Path, budget: int) -> dict[str, dict[int, Run]]:
             for method, row in result["methods"].items()
         }
     except (ValueError, KeyError, TypeError) as error:
-        raise BenchmarkResultError(f"{path} is not a result of `pnag bench` ({error!r}); move it away or write to another --out") from error
+        raise _foreign(path, error) from error
     if stored_budget != budget:
         raise BenchmarkResultError(f"{path} holds runs of budget {stored_budget}, not {budget}; "
                                    f"resume with --budget {stored_budget}, or write to another --out")
@@ -163,6 +167,36 @@ def _plan(space: str, task: str, methods: list[str], seeds: list[int], budget: i
     return _ProblemPlan(problem, chosen, skipped, weights, runs, sum(len(r) for r in runs.values()))
 
 
+def _summary_row(result: dict) -> dict:
+    """What ``summary.json`` keeps of one problem's result."""
+    return {
+        "best_in_space_test": result["best_in_space_test"],
+        "run_seconds": result["run_seconds"],
+        "skipped": sorted(result.get("skipped", {})),
+        "methods": {m: {k: row[k] for k in ("regret_after", "average_rank_after", "seconds_per_evaluation",
+                                             "evaluations_to_final_best", "clock_to_final_best")}
+                    for m, row in result["methods"].items()},
+    }
+
+
+def _folder_table(out: Path, table: dict[str, dict], budget: int, seeds: list[int]) -> dict[str, dict]:
+    """Summary rows of every suite problem in ``out``, in the suite's order: this invocation's
+    (``table``), and those of earlier invocations with the same budget and seeds."""
+    rows = {}
+    for space, task in SUITE_PROBLEMS:
+        name, path = f"{space}-{task}", out / f"{space}-{task}.json"
+        if name in table:
+            rows[name] = table[name]
+        elif path.exists():
+            try:
+                result = json.loads(path.read_text())
+                if (result["budget"], result["seeds"]) == (budget, seeds):
+                    rows[name] = _summary_row(result)
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise _foreign(path, error) from error
+    return rows
+
+
 def _previous_invocations(path: Path) -> dict | None:
     """What an earlier suite in the same folder ran and how long it took (its summary without
     the tables, and its own ``previous``), so that a resumed suite still says what the runs it
@@ -173,12 +207,13 @@ def _previous_invocations(path: Path) -> dict | None:
         earlier = json.loads(path.read_text())
         return {k: v for k, v in earlier.items() if k != "problems"}
     except (ValueError, AttributeError) as error:
-        raise BenchmarkResultError(f"{path} is not a summary of `pnag bench suite` ({error!r}); move it away or write to another --out") from error
+        raise _foreign(path, error) from error
 
 
 def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path, *, jobs: int, progress: bool,
           resume: bool = False) -> dict:
-    """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``.
+    """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``
+    (the tables of every problem whose file ``out`` holds, this invocation's and earlier ones').
 
     All runs share one pool of ``jobs`` processes, problem after problem, and each problem's
     files are written as soon as its last run finishes; until then, its finished runs are kept
@@ -198,14 +233,7 @@ def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path
         plot_search(result, plan.problem, out / f"{plan.name}-regret.png", out / f"{plan.name}-clock.png")
         write_json(out / f"{plan.name}.json", result)
         _partial_path(out, plan.name).unlink(missing_ok=True)
-        table[plan.name] = {
-            "best_in_space_test": result["best_in_space_test"],
-            "run_seconds": result["run_seconds"],
-            "skipped": sorted(plan.skipped),
-            "methods": {m: {k: row[k] for k in ("regret_after", "average_rank_after", "seconds_per_evaluation",
-                                                 "evaluations_to_final_best", "clock_to_final_best")}
-                        for m, row in result["methods"].items()},
-        }
+        table[plan.name] = _summary_row(result)
 
     for plan in plans.values():
         if not missing[plan.name]:
@@ -221,11 +249,11 @@ def suite(problems, methods: list[str], seeds: list[int], budget: int, out: Path
         else:
             finish(plan)
     summary = {"budget": budget, "seeds": seeds, "methods": methods, "jobs": jobs,
-               "seconds": time.perf_counter() - started, "runs": len(work),
+               "seconds": time.perf_counter() - started, "asked_problems": list(plans), "runs": len(work),
                "reused_runs": sum(plan.reused for plan in plans.values()),
                "run_seconds": sum(row["run_seconds"] for row in table.values()),
                "previous": _previous_invocations(out / "summary.json") if resume else None,
-               "problems": {name: table[name] for name in plans}}
+               "problems": _folder_table(out, table, budget, seeds)}
     write_json(out / "summary.json", summary)
     return summary
 

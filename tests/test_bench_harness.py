@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import pnag_sampler.bench as bench
-from pnag_sampler.bench import ALL_METHODS, QUICK, _problems, suite
+from pnag_sampler.bench import ALL_METHODS, QUICK, SUITE_PROBLEMS, _problems, suite
 from pnag_sampler.errors import BenchmarkResultError, UnknownNameError
-from pnag_sampler.harness import FAILED, Problem, Run, held_out_weights, method_runners
+from pnag_sampler.harness import FAILED, Problem, Run, held_out_weights, method_runners, pnag_weights
 from pnag_sampler.summaries import regret_over_clock, regret_summary
 
 
@@ -79,6 +79,9 @@ def test_resume_keeps_stored_methods_that_cover_every_seed_and_runs_only_new_one
     assert list(summary["problems"]["nb201-cifar10"]["methods"]) == ["random", "tpe"]
     again = suite([("nb201", "cifar10")], ["tpe"], [0, 1, 2], 6, tmp_path, jobs=1, progress=False, resume=True)
     assert list(again["problems"]["nb201-cifar10"]["methods"]) == ["tpe"]  # random lacks seed 2: not kept
+    other = suite([("nasbench_graph", "cora")], ["random"], [0, 1, 2], 6, tmp_path, jobs=1, progress=False)
+    assert list(other["problems"]) == ["nb201-cifar10", "nasbench_graph-cora"]  # the folder's problems, not only this one's
+    assert other["previous"] is None and again["previous"]["reused_runs"] == 2
 
 
 def test_resume_refuses_a_foreign_file_or_another_budget(tmp_path):
@@ -89,6 +92,18 @@ def test_resume_refuses_a_foreign_file_or_another_budget(tmp_path):
     with pytest.raises(BenchmarkResultError, match="not a result of `pnag bench`"):
         _cheap_suite(tmp_path, ["random"], resume=True)
     assert (tmp_path / "nb201-cifar10.json").read_text() == '{"rows": [1, 2]}'  # nothing lost
+
+
+@pytest.mark.parametrize("space, task", SUITE_PROBLEMS)
+def test_every_suite_problem_has_shipped_weights_that_never_saw_its_scores(space, task):
+    weights = pnag_weights(Problem.of(space, task), ["pnag"], None)  # raises if not held out
+    assert weights.endswith(f"{space}-without-{task}")
+
+
+def test_pnag_searches_proteins_in_its_own_five_operation_table():
+    problem = Problem.of("nasbench_graph_proteins", "proteins")
+    run = method_runners(["pnag"])["pnag"](problem, 0, 8, held_out_weights(problem.space, "proteins"))
+    assert FAILED not in run.rows and len(set(run.rows)) == 8
 
 
 def test_sequential_runs_charge_the_tables_training_time_and_failures_cost_nothing():
