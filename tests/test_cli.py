@@ -149,5 +149,6 @@ def test_bench_search_json_contract(tmp_path):
         assert row["regret_after"]["1"]["mean"] == pytest.approx(out["best_in_space_test"] - sum(runs) / len(runs))
     ranks = [row["average_rank_after"]["1"] for row in out["methods"].values()]
     assert sum(ranks) == pytest.approx(len(ranks) * (len(ranks) + 1) / 2) and all(1 <= r <= len(ranks) for r in ranks)
-    missing = pnag("bench", "search", "--space", "nasbench_graph", "--dataset", "proteins", "--methods", "pnag", "--budget", "2", "--seeds", "1")
-    assert missing.returncode == 2 and "trained without 'proteins'" in missing.stderr
+    seen = pnag("bench", "search", "--space", "nb201", "--dataset", "cifar10", "--methods", "pnag", "--budget", "2", "--seeds", "1",
+                "--weights", str(Path(__file__).parents[1] / "pnag_sampler" / "weights" / "nb201"))
+    assert seen.returncode == 2 and "was trained on 'cifar10' scores" in seen.stderr
