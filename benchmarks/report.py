@@ -229,7 +229,7 @@ def bench_suite(results: dict) -> list[str]:
     budget = str(results["budget"])
     at = list(dict.fromkeys(("1", "10", budget)))
     lines = [f"{len(results['seeds'])} seeds, budget {budget}. Regret in percentage points (mean ± 95% CI). "
-             f"The runs' own time adds up to {results['run_seconds'] / 3600:.1f} core-hours. The invocations that made "
+             f"Each run's own seconds, summed over every run here, add up to {results['run_seconds'] / 3600:.1f} hours. The invocations that made "
              "these files, oldest first (`summary.json`'s `previous` chain):", "", *_invocations(results), ""]
     verdicts = []
     for problem, table in results["problems"].items():
