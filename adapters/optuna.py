@@ -44,7 +44,7 @@ from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.configurations import ConfigurationSearch
 from pnag_sampler.online import OnlineTraining
-from pnag_sampler.search import GuidedSearch
+from pnag_sampler.search import CANDIDATE_SOURCES, GuidedSearch
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
 from pnag_sampler.spaces.parameters import Parameter
@@ -142,6 +142,9 @@ class PNAGSampler(BaseSampler):
             candidate pool (instead of PNAG's own surrogate), once that sampler has a model.
         online_training: Training budget of the online model for a user's space.
         warn_independent_sampling: Warn once per parameter that goes to the independent sampler.
+        candidate_source: ``"generated"`` (PNAG) or ``"uniform"``: rank uniform samples of a
+            built-in space with the same surrogate instead of generated candidates, the control
+            that shows what the generator adds.
     """
 
     def __init__(
@@ -158,6 +161,7 @@ class PNAGSampler(BaseSampler):
         acquisition_sampler: BaseSampler | None = None,
         online_training: OnlineTraining | None = None,
         warn_independent_sampling: bool = True,
+        candidate_source: str = "generated",
     ) -> None:
         if n_startup_trials < 0 or n_pnag_trials < 0:
             raise ValueError("n_startup_trials and n_pnag_trials must be non-negative")
@@ -176,6 +180,9 @@ class PNAGSampler(BaseSampler):
         self._acquisition_sampler = acquisition_sampler
         self._online_training = online_training or OnlineTraining()
         self._warn_independent_sampling = warn_independent_sampling
+        if candidate_source not in CANDIDATE_SOURCES:
+            raise ValueError(f"candidate_source must be one of {CANDIDATE_SOURCES}, got {candidate_source!r}")
+        self._candidate_source = candidate_source
         self._warned_params: set[str] = set()
         self._searches: dict[str, GuidedSearch] = {}
         self._configuration_searches: dict[tuple, ConfigurationSearch] = {}
@@ -287,7 +294,7 @@ class PNAGSampler(BaseSampler):
             model = PNAG.from_weights(space.name, self._weights.get(space.name))
             self._searches[space.name] = GuidedSearch(
                 model, seed=self._search_seed, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
-                min_support=self._n_startup_trials,
+                min_support=self._n_startup_trials, candidate_source=self._candidate_source,
             )
         return self._searches[space.name]
 

@@ -29,6 +29,7 @@ SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
 def sampler_factories(space: str, weights: str | None) -> dict[str, SamplerFactory]:
     """The Optuna methods a comparison can run, by name: PNAG alone, as the initial design of
     TPE (10 trials, paper Fig. 1 a), and as the candidate pool of TPE's acquisition (Fig. 1 b);
+    the control that ranks a uniform pool with PNAG's surrogate;
     Optuna's own samplers; and optuna-integration's BoTorchSampler. (TPE with a Hamming
     ``categorical_distance_func`` is not here: Optuna 5.0's TPESampler no longer has it.)"""
     pnag_weights = {space: weights}
@@ -40,6 +41,8 @@ def sampler_factories(space: str, weights: str | None) -> dict[str, SamplerFacto
         "pnag+tpe": lambda seed: PNAGSampler(
             seed=seed, weights=pnag_weights, acquisition_sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
         ),
+        # the control: the same surrogate ranking a uniform pool of the same size
+        "surrogate+uniform": lambda seed: PNAGSampler(seed=seed, weights=pnag_weights, candidate_source="uniform"),
         "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
         "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
         "tpe-multivariate": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),

@@ -3,8 +3,9 @@
     python benchmarks/more_spaces.py [--n 1000] [--forward 20] [--pool 100] [--seed 0] [--quick]
 
 1. Table 6 metrics per space for ``--n`` samples, unconditional and with the checkpoint's
-   generation defaults (validity, uniqueness, novelty against the training samples,
-   sub-architecture validity per scale), and for the first ``--forward`` valid ones of the latter:
+   generation defaults (raw, paper-comparable and delivered validity, uniqueness, novelty
+   against the training samples, validity per scale), and for the first ``--forward`` delivered
+   ones of the latter:
    a real module built and run (one image), its parameters, its multiply-accumulates counted by
    torch's FlopCounterMode, and its forward time on this CPU (1 thread).
 2. MobileNetV3 under Note10 latency budgets: ``--pool`` architectures generated for top
@@ -37,7 +38,7 @@ from tqdm.auto import tqdm
 from pnag_sampler.budgets import budget_conditions
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
-from pnag_sampler.metrics import generation_quality
+from pnag_sampler.metrics import generation_report
 from pnag_sampler.pretraining import training_set_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,10 +48,6 @@ HERE = Path(__file__).resolve().parent
 SPACES = ("darts", "mbv3", "autoformer", "autoformer-base")
 LATENCY_BUDGETS_MS = (15.0, 20.0, 25.0, 30.0)
 PARAM_BUDGETS_M = {"autoformer": 6.2, "autoformer-base": 54.0}
-
-
-def strings_of(model: PNAG, generation) -> list[str | None]:
-    return [model.space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
 
 
 def module_measurements(model: PNAG, dags: list, progress: bool) -> dict:
@@ -82,27 +79,27 @@ def table6(model: PNAG, n: int, forward: int, seed: int, progress: bool) -> dict
     rows = {}
     for setting, options in (("unconditional", {}), ("checkpoint defaults", model.generation_defaults())):
         generation = model.generate(n, seed=seed, **options)
-        quality = generation_quality(strings_of(model, generation), training)
         rows[setting] = {
-            **quality.as_percentages(),
+            **generation_report(generation, training),
             "options": options,
-            "sub_architecture_validity": [100 * float(np.mean([p is None for p in scale])) for scale in generation.sub_problems],
-            "ms_per_architecture": 1e3 * generation.seconds / n,
-            "problems_first": [p for p in generation.problems if p is not None][:3],
+            "raw_problems_first": [p for p in generation.raw_problems if p is not None][:3],
         }
-    valid = [d for d, p in zip(generation.architectures, generation.problems) if p is None]
     return {
         "generated": n, "scales": list(model.autoencoder.scales), **rows,
         "stage1_exact_reconstruction": stage1_reconstruction(model, seed),
-        "modules": module_measurements(model, valid[:forward], progress),
+        "modules": module_measurements(model, generation.architectures[:forward], progress),
     }
 
 
-def stage1_reconstruction(model: PNAG, seed: int, n: int = 200) -> float:
+def stage1_reconstruction(model: PNAG, seed: int, n: int = 200) -> dict[str, float]:
     """Share (%) of uniform samples, drawn apart from the training samples' seed, that stage 1
-    encodes, quantizes and decodes back exactly: the ceiling on what stage 2 can generate."""
+    encodes, quantizes and decodes back exactly (raw and projected): the ceiling on what stage 2
+    can generate."""
     dags = model.space.sample(np.random.default_rng(seed + 1_000), n)
-    return 100 * float(np.mean([a == b for a, b in zip(model.reconstruct(dags), dags)]))
+    return {
+        kind: 100 * float(np.mean([a == b for a, b in zip(model.reconstruct(dags, projected=projected)[-1], dags)]))
+        for kind, projected in (("raw", False), ("projected", True))
+    }
 
 
 def model_training_strings(model: PNAG) -> list[str]:
@@ -122,8 +119,7 @@ def pool_summary(values: dict[str, np.ndarray], within: np.ndarray, valid: int, 
 
 
 def generated_pool(model: PNAG, conditions: dict, pool: int, seed: int) -> list:
-    generation = model.generate(pool, seed=seed, **{**model.generation_defaults(), **conditions})
-    return [d for d, p in zip(generation.architectures, generation.problems) if p is None]
+    return model.generate(pool, seed=seed, **{**model.generation_defaults(), **conditions}).architectures
 
 
 def mbv3_budgets(model: PNAG, pool: int, seed: int, generations: int, progress: bool) -> dict:

@@ -23,55 +23,44 @@ def _f(value, digits=2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def generator_quality(results: dict) -> list[str]:
-    lines = [f"Epochs per stage: {results['epochs_per_stage']} (SCC/codebook ablation: {results['ablation_epochs_per_stage']}); seed {results['seed']}.", ""]
+def generator_folds(results: dict) -> list[str]:
+    lines = [f"Epochs per stage: {results['epochs_per_stage']}; seed {results['seed']}.", ""]
     t6 = results["nb201_table6"]
     g6 = results["nasbench_graph_table6"]
+
+    def pm(key: str) -> str:
+        return f"{_f(t6[key]['mean'])} ± {_f(t6[key]['std'])}"
+
     lines += [
-        "| space | validity % | uniqueness % | novelty % |",
-        "|---|---|---|---|",
-        f"| NB201 (3 runs: mean ± std) | {_f(t6['validity']['mean'])} ± {_f(t6['validity']['std'])} | "
-        f"{_f(t6['uniqueness']['mean'])} ± {_f(t6['uniqueness']['std'])} | {_f(t6['novelty']['mean'])} ± {_f(t6['novelty']['std'])} |",
-        f"| NAS-Bench-Graph (1 run) | {_f(g6['validity'])} | {_f(g6['uniqueness'])} | {_f(g6['novelty'])} |",
-        "| paper, NB201 | 100.00 | 99.70 | 59.34 |",
+        "| space | raw valid % (full check) | paper-comparable valid % (operations only) | uniqueness % (raw valid) | novelty % (raw valid) | uniqueness % (delivered) | novelty % (delivered) |",
+        "|---|---|---|---|---|---|---|",
+        f"| NB201 (3 runs: mean ± std) | {pm('raw_validity')} | {pm('paper_comparable_validity')} | {pm('raw_uniqueness')} | {pm('raw_novelty')} | "
+        f"{pm('delivered_uniqueness')} | {pm('delivered_novelty')} |",
+        f"| NAS-Bench-Graph (1 run) | {_f(g6['raw']['validity'])} | {_f(g6['paper_comparable_validity'])} | {_f(g6['raw']['uniqueness'])} | "
+        f"{_f(g6['raw']['novelty'])} | {_f(g6['delivered']['uniqueness'])} | {_f(g6['delivered']['novelty'])} |",
+        "| paper, NB201 (operations-only check) | | 100.00 | 99.70 | 59.34 | | |",
         "",
-        "Validity of the sub-architectures at each scale (n = 3..N nodes), same runs:",
+        "Raw validity of the sub-architectures at each scale (nodes), same runs (delivered: 100% at every scale):",
         "",
-        "| space | " + " | ".join(f"n={n}" for n in range(3, 3 + len(g6["sub_architecture_validity"]) + 2)) + " |",
     ]
-    nb_rows = [results["nb201"][task]["table6"]["sub_architecture_validity"] for task in results["nb201"]]
-    nb_mean = [sum(col) / len(col) for col in zip(*nb_rows)]
+    nb_rows = [list(results["nb201"][task]["table6"]["sub_architecture_validity"]["raw"].values()) for task in results["nb201"]]
+    nb_scales = list(next(iter(results["nb201"].values()))["table6"]["sub_architecture_validity"]["raw"])
     lines += [
-        "|---|" + "---|" * len(nb_mean),
-        "| NB201 | " + " | ".join(_f(v, 1) for v in nb_mean) + " |",
-        "| NAS-Bench-Graph | " + " | ".join(_f(v, 1) for v in g6["sub_architecture_validity"]) + " | | |",
+        "| space | " + " | ".join(f"n={n}" for n in nb_scales) + " |",
+        "|---|" + "---|" * len(nb_scales),
+        "| NB201 | " + " | ".join(_f(sum(col) / len(col), 1) for col in zip(*nb_rows)) + " |",
+        "| NAS-Bench-Graph | " + " | ".join(_f(v, 1) for v in g6["sub_architecture_validity"]["raw"].values()) + " |" + " |" * (len(nb_scales) - len(g6["sub_architecture_validity"]["raw"])),
         "",
         "Quality (Fig. 4 middle/right protocol): test accuracy of 100 architectures generated for the top",
         "condition (cfg 2) by a model that never saw the dataset's scores, vs 100 uniformly random ones:",
         "",
-        "| dataset | generated valid | generated mean | generated max | random mean | random max | best in space |",
+        "| dataset | generated (delivered) | generated mean | generated max | random mean | random max | best in space |",
         "|---|---|---|---|---|---|---|",
     ]
     for task, row in results["nb201"].items():
         q = row["quality_top_vs_random"]
         lines.append(f"| {task} | {q['generated_valid']} | {_f(q['generated_mean'])} | {_f(q['generated_max'])} | "
                      f"{_f(q['random_mean'])} | {_f(q['random_max'])} | {_f(q['space_best'])} |")
-    lines += ["", "SCC ablation (Fig. 3 protocol, NB201). Generated: 200 sampled without condition (validity) and for the top",
-              "condition (mean CIFAR-10 test of the valid ones; trained without CIFAR-10 scores). Held-out: stage 1 alone",
-              "encodes and decodes 2,000 cells it never saw (validity of the full cell and mean over the smaller scales).", "",
-              "| SCC on first k steps | generated validity % | generated mean sub-arch. validity % | mean CIFAR-10 test % | held-out validity % | held-out sub-arch. validity % | held-out exact % |",
-              "|---|---|---|---|---|---|---|"]
-    for row in results["scc_ablation"]:
-        sub = row["sub_architecture_validity"][:-1]
-        held = row["held_out_reconstruction"]
-        held_sub = held["sub_architecture_validity"][:-1]
-        lines.append(f"| {row['scc_steps']} | {_f(row['validity'])} | {_f(sum(sub) / len(sub))} | {_f(row['cifar10_mean_test_of_valid'])} | "
-                     f"{_f(held['validity'])} | {_f(sum(held_sub) / len(held_sub))} | {_f(held['exact'])} |")
-    lines += ["", "Codebook size (paper: V = number of structural elements, 7 for NB201), SCC on all steps:", "",
-              "| V | generated validity % | held-out validity % | held-out exact reconstruction % |", "|---|---|---|---|"]
-    for row in results["codebook_ablation"]:
-        held = row["held_out_reconstruction"]
-        lines.append(f"| {row['codebook_size']} | {_f(row['validity'])} | {_f(held['validity'])} | {_f(held['exact'])} |")
     lines += ["", "Training time per stage (seconds, this 2-core CPU, 1 thread, other jobs running):", "",
               "| model | stage 1 | stage 2 |", "|---|---|---|"]
     for name, seconds in results["training_seconds"].items():
@@ -79,26 +68,83 @@ def generator_quality(results: dict) -> list[str]:
     return lines
 
 
-def generation_speed(results: dict) -> list[str]:
-    lines = [f"CPU: {results['cpu']}, {results['threads']} threads.", "",
-             "| space | guidance | s/arch, batch 1 | s/arch, batch 1,000 |", "|---|---|---|---|"]
-    for space, rows in results["spaces"].items():
-        for cfg, row in rows.items():
-            lines.append(f"| {space} | {cfg} | {row['seconds_per_arch_batch1_median']:.4f} | {row['seconds_per_arch_batch1000_median']:.5f} |")
+def generator_ablation(results: dict) -> list[str]:
+    lines = [f"Epochs per stage: {results['ablation_epochs_per_stage']}; seed {results['seed']}."]
+    lines += ["", "SCC ablation (Fig. 3 protocol, NB201). Generated: 200 sampled without condition (raw validity) and for the top",
+              "condition (mean CIFAR-10 test of the delivered ones; trained without CIFAR-10 scores). Held-out: stage 1 alone",
+              "encodes and decodes 2,000 cells it never saw (raw validity and exact reconstruction of the full cell, mean raw validity of the smaller scales).", "",
+              "| SCC on first k steps | generated raw validity % | generated mean sub-arch. raw validity % | mean CIFAR-10 test % | held-out raw validity % | held-out sub-arch. raw validity % | held-out exact % (raw) |",
+              "|---|---|---|---|---|---|---|"]
+    for row in results["scc_ablation"]:
+        sub = list(row["sub_architecture_validity"].values())[:-1]
+        held = row["held_out_reconstruction"]
+        held_sub = held["raw_validity"][:-1]
+        lines.append(f"| {row['scc_steps']} | {_f(row['validity'])} | {_f(sum(sub) / len(sub))} | {_f(row['cifar10_mean_test_of_valid'])} | "
+                     f"{_f(held['raw_validity'][-1])} | {_f(sum(held_sub) / len(held_sub))} | {_f(held['exact_raw'][-1])} |")
+    lines += ["", "Codebook size (paper: V = number of structural elements, 7 for NB201), SCC on all steps:", "",
+              "| V | generated raw validity % | held-out raw validity % | held-out exact reconstruction % (raw) |", "|---|---|---|---|"]
+    for row in results["codebook_ablation"]:
+        held = row["held_out_reconstruction"]
+        lines.append(f"| {row['codebook_size']} | {_f(row['validity'])} | {_f(held['raw_validity'][-1])} | {_f(held['exact_raw'][-1])} |")
     return lines
 
 
-def shipped_weights(results: dict) -> list[str]:
-    lines = [f"{results['n']} generated per row, seed {results['seed']}; test score of the valid ones on the named task.", "",
-             "| space (task) | sampling | validity % | uniqueness % | mean test | max test | space mean / best |",
-             "|---|---|---|---|---|---|---|"]
+def generation_speed(results: dict) -> list[str]:
+    lines = [f"CPU: {results['cpu']}, {results['threads']} threads, load average {results['load_average_at_start']:.2f} at the start.", "",
+             "| space | guidance | ms/arch, batch 1 | ms/arch, batch 1,000 | of which projection onto the valid set |", "|---|---|---|---|---|"]
     for space, rows in results["spaces"].items():
-        for name, row in rows.items():
-            if not isinstance(row, dict):
-                continue
-            lines.append(f"| {space} ({rows['task']}) | {name} | {_f(row['validity'], 1)} | {_f(row['uniqueness'], 1)} | "
-                         f"{_f(row['mean_test_of_valid'], 4)} | {_f(row['max_test_of_valid'], 4)} | "
-                         f"{_f(rows['space_mean_test'], 4)} / {_f(rows['space_best_test'], 4)} |")
+        for cfg, row in rows.items():
+            lines.append(f"| {space} | {cfg} | {1e3 * row['seconds_per_arch_batch1_median']:.2f} | {1e3 * row['seconds_per_arch_batch1000_median']:.3f} | "
+                         f"{1e3 * row['projection_seconds_per_arch_batch1000_median']:.4f} |")
+    return lines
+
+
+VALIDITY_HEADER = "raw valid % | paper-comparable valid % | delivered valid % | changed by projection % | distinct valid / 1,000"
+
+
+def _validity_cells(report: dict) -> str:
+    """The side-by-side validity columns of one generation report (metrics.generation_report)."""
+    return (f"{_f(report['raw']['validity'], 1)} | {_f(report['paper_comparable_validity'], 1)} | {_f(report['delivered']['validity'], 1)} | "
+            f"{_f(report['changed_by_projection'], 1)} | {_f(report['delivered']['unique_valid_per_1000'], 0)}")
+
+
+def shipped_weights(results: dict) -> list[str]:
+    lines = [f"{results['n']} generated per row, seed {results['seed']} (the sweep used other seeds); test score of the "
+             "distinct delivered architectures on the named task.", "",
+             f"| space (task) | sampling | {VALIDITY_HEADER} | mean test of distinct | best test | ms / arch | space mean / best |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for space, rows in results["spaces"].items():
+        for name in ("unconditional", "top, chosen setting"):
+            row = rows[name]
+            options = ", ".join(f"{k} {v}" for k, v in row["options"].items() if k != "performance") or "defaults"
+            lines.append(f"| {space} ({rows['task']}) | {name} ({options}) | {_validity_cells(row)} | {_f(row['mean_test_of_distinct'], 4)} | "
+                         f"{_f(row['best_test'], 4)} | {_f(row['ms_per_architecture'], 2)} | {_f(rows['space_mean_test'], 4)} / {_f(rows['space_best_test'], 4)} |")
+    lines += ["", "Sweep of the top-condition settings (mean over the sweep's seeds):", "",
+              "| space | guidance | temperature | top-p | distinct / 1,000 | mean test of distinct |", "|---|---|---|---|---|---|"]
+    for space, rows in results["spaces"].items():
+        for row in rows["sweep"]["rows"]:
+            o = row["options"]
+            chosen = " (chosen)" if o == rows["sweep"]["chosen"] else ""
+            lines.append(f"| {space} | {o['cfg_scale']:g} | {o['temperature']:g} | {o['top_p'] or '-'} | {_f(row['distinct_per_1000'], 0)} | "
+                         f"{_f(row['mean_test_of_distinct'], 4)}{chosen} |")
+    return lines
+
+
+def stage1_reconstruction(results: dict) -> list[str]:
+    lines = ["Every shipped checkpoint's stage 1 on the architectures it was trained on: exact reconstruction of each scale's "
+             "target (raw decoder output / projected), coarse to fine; the last scale is the full architecture.", "",
+             "| checkpoint | architectures | decoder epochs | seconds | full architecture exact % (raw / projected) | per scale, raw % |",
+             "|---|---|---|---|---|---|"]
+    for name, row in results.items():
+        if "decoder_from" in row:
+            continue
+        r = row["reconstruction"]
+        per_scale = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(r["scales"], r["exact_raw"]))
+        lines.append(f"| {name} | {row['architectures']} | {row['epochs']} | {_f(row['seconds'], 0)} | "
+                     f"{_f(r['exact_raw'][-1], 2)} / {_f(r['exact_projected'][-1], 2)} | {per_scale} |")
+    shared = [name for name, row in results.items() if "decoder_from" in row]
+    if shared:
+        lines += ["", f"Sharing a fitted decoder (identical encoder and quantizer): {', '.join(shared)}."]
     return lines
 
 
@@ -129,23 +175,24 @@ def optuna_overhead(results: dict) -> list[str]:
 
 
 def more_spaces(results: dict) -> list[str]:
-    lines = [f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the valid ones of the defaults setting (1 image, 1 CPU thread):", "",
-             "| space | setting | validity % | uniqueness % | novelty % | sub-architecture validity % per scale (nodes) |", "|---|---|---|---|---|---|"]
+    lines = [f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the delivered ones of the defaults setting (1 image, 1 CPU thread):", "",
+             f"| space | setting | {VALIDITY_HEADER} | novelty % | raw / delivered validity % per scale (nodes) |", "|---|---|---|---|---|---|---|---|---|"]
     for space, row in results["table6"].items():
         for setting in ("unconditional", "checkpoint defaults"):
             r = row[setting]
-            scales = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(row["scales"], r["sub_architecture_validity"]))
-            lines.append(f"| {space} | {setting} | {_f(r['validity'])} | {_f(r['uniqueness'])} | {_f(r['novelty'])} | {scales} |")
-    lines += ["", "| space | stage 1: held-out chains reconstructed exactly % | built / ran a forward pass | median params (M) | median MACs (G) | median CPU forward (ms) |",
+            per_scale = r["sub_architecture_validity"]
+            scales = ", ".join(f"{_f(per_scale['raw'][n], 1)} / {_f(per_scale['delivered'][n], 1)} ({n})" for n in per_scale["raw"])
+            lines.append(f"| {space} | {setting} | {_validity_cells(r)} | {_f(r['delivered']['novelty'])} | {scales} |")
+    lines += ["", "| space | stage 1: held-out chains reconstructed exactly % (raw / projected) | built / ran a forward pass | median params (M) | median MACs (G) | median CPU forward (ms) |",
               "|---|---|---|---|---|---|"]
     for space, row in results["table6"].items():
-        modules, median = row["modules"], row["modules"]["median"]
-        lines.append(f"| {space} | {_f(row['stage1_exact_reconstruction'], 1)} | {modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | "
+        modules, median, exact = row["modules"], row["modules"]["median"], row["stage1_exact_reconstruction"]
+        lines.append(f"| {space} | {_f(exact['raw'], 1)} / {_f(exact['projected'], 1)} | {modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | "
                      f"{_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |")
     mbv3 = results["mbv3_latency"]
     lines += ["", f"MobileNetV3 under Note10 latency budgets: pools of {results['mbv3_latency']['rows'][str(mbv3['budgets_ms'][0])]['random']['pool']} "
               "(PNAG: top accuracy + the budget's condition, checkpoint sampling settings), accuracy from OFA's predictor (top-1 %):", "",
-              "| budget (ms) | PNAG valid | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
+              "| budget (ms) | PNAG delivered | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
               "|---|---|---|---|---|---|---|"]
     pct = lambda v: "-" if v is None else f"{100 * v:.2f}"  # noqa: E731
     for budget in mbv3["budgets_ms"]:
@@ -154,7 +201,7 @@ def more_spaces(results: dict) -> list[str]:
         lines.append(f"| {budget:g} | {p['valid']} | {p['within_budget']} | {pct(p['best_accuracy_within'])} / {pct(p['mean_accuracy_within'])} | "
                      f"{r['within_budget']} | {pct(r['best_accuracy_within'])} / {pct(r['mean_accuracy_within'])} | {pct(e['best_accuracy_within'])} ({e['predictor_calls']}) |")
     lines += ["", "AutoFormer under a parameter budget (pools as above; PNAG conditioned on the budget's quantile):", "",
-              "| space | budget (M) | PNAG valid | PNAG within budget | PNAG mean params (M) | random within budget | random mean params (M) |", "|---|---|---|---|---|---|---|"]
+              "| space | budget (M) | PNAG delivered | PNAG within budget | PNAG mean params (M) | random within budget | random mean params (M) |", "|---|---|---|---|---|---|---|"]
     for space, row in results["autoformer_params"].items():
         lines.append(f"| {space} | {row['budget_m']:g} | {row['pnag']['valid']} | {row['pnag']['within_budget']} | {_f(row['pnag']['mean_params_m'])} | "
                      f"{row['random']['within_budget']} | {_f(row['random']['mean_params_m'])} |")
@@ -281,7 +328,9 @@ def efficiency(results: dict) -> list[str]:
 
 #: README tables in order: result file(s) -> the function that renders them
 TABLES = (
-    (("generator_quality_folds.json", "generator_quality_ablation.json"), generator_quality),
+    (("generator_quality_folds.json",), generator_folds),
+    (("generator_quality_ablation.json",), generator_ablation),
+    (("ship_structured_decoders.json",), stage1_reconstruction),
     (("shipped_weights.json",), shipped_weights),
     (("optuna_study/studies.json",), optuna_study),
     (("optuna_overhead.json",), optuna_overhead),

@@ -35,7 +35,7 @@ from pnag_sampler.summaries import interval, plot_regret, plot_regret_over_clock
 
 #: every method; cheap to list, the frameworks are imported only when a method runs
 ALL_METHODS = (
-    "pnag", "pnag-init+tpe", "pnag+tpe", "random", "tpe", "tpe-multivariate", "gp", "botorch",
+    "pnag", "pnag-init+tpe", "pnag+tpe", "surrogate+uniform", "random", "tpe", "tpe-multivariate", "gp", "botorch",
     "nni-evolution", "nni-pnag-evolution",
     "st-pnag", "st-random", "st-rea", "st-rea+pnag-init", "st-bore", "st-kde", "st-botorch",
 )
@@ -329,7 +329,7 @@ def add_bench_parser(commands) -> None:
     search_parser = kinds.add_parser("search", help="every method on one problem: curves, regret, ranks, raw runs")
     search_parser.add_argument("--space", required=True, choices=SPACE_NAMES)
     search_parser.add_argument("--dataset", required=True, help="a task of the space's table, e.g. cifar100 or cora")
-    search_parser.add_argument("--methods", default="pnag,random,tpe", help=methods_help)
+    search_parser.add_argument("--methods", default="pnag,surrogate+uniform,random,tpe", help=methods_help)
     search_parser.add_argument("--budget", type=int, default=20, help="evaluations per run")
     search_parser.add_argument("--seeds", type=int, default=3, help="number of seeds per method")
     search_parser.add_argument("--seed", type=int, default=0, help="first seed")

@@ -12,18 +12,20 @@ import sys
 from typing import Sequence
 
 import numpy as np
+import torch
 
 from pnag_sampler.bench import add_bench_parser
 from pnag_sampler.demo import add_demo_parser
 from pnag_sampler.errors import PNAGError, UnknownNameError
 from pnag_sampler.generator import PNAG
-from pnag_sampler.metrics import generation_quality
+from pnag_sampler.metrics import generation_report
 from pnag_sampler.budgets import measured_constraints
 from pnag_sampler.conditional import generate_for_task, read_support
 from pnag_sampler.data.nb201 import LATENCY_COST_PREFIX, latency_devices
 from pnag_sampler.pretraining import SampledTrainingSet, TrainingSet, train_on_benchmark, train_on_samples, training_set_of
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.study import add_study_parser
+from pnag_sampler.train_progress import TrainingProgress
 
 
 #: --target not given: the checkpoint's generation defaults decide (not a str: argparse would
@@ -46,18 +48,32 @@ def _target(text: str) -> float | None:
     return value
 
 
+#: the arguments that define a training run: a resumed run must be given the same
+TRAINING_SETTINGS = ("space", "tasks", "fraction", "samples", "stage1_epochs", "stage2_epochs", "surrogate_steps", "init", "batch_size", "seed")
+
+
+def _training_device(name: str) -> str:
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: this machine has no CUDA device")
+    return str(device)
+
+
 def cmd_train(args: argparse.Namespace) -> dict:
-    epochs = dict(autoencoder_epochs=args.stage1_epochs, transformer_epochs=args.stage2_epochs, seed=args.seed, progress=not args.quiet)
+    settings = {name: getattr(args, name) for name in TRAINING_SETTINGS}
+    model, tracker = TrainingProgress.read(args.out, settings) if args.resume else (None, TrainingProgress(args.out, settings))
+    common = dict(autoencoder_epochs=args.stage1_epochs, transformer_epochs=args.stage2_epochs, seed=args.seed,
+                  progress=not args.quiet, device=_training_device(args.device), tracker=tracker, model=model)
     if get_space(args.space).condition_measures:  # no benchmark table: sample and measure
         if args.tasks:
             raise ValueError(f"space '{args.space}' has no benchmark tasks; its generator trains on sampled architectures")
-        model, report = train_on_samples(SampledTrainingSet(args.space, args.samples, args.seed), **epochs)
+        model, report = train_on_samples(SampledTrainingSet(args.space, args.samples, args.seed), **common)
     else:
         tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
         init = PNAG.load(args.init, space=get_space(args.space).name) if args.init else None
         model, report = train_on_benchmark(
             TrainingSet(args.space, tasks, args.fraction, args.seed), surrogate_steps=args.surrogate_steps, init=init,
-            batch_size=args.batch_size, **epochs,
+            batch_size=args.batch_size, **common,
         )
     model.save(args.out)
     return {
@@ -108,10 +124,8 @@ def cmd_generate(args: argparse.Namespace) -> dict:
     ranked = generate_for_task(model, args.n, task=args.task, support=support, budgets=budgets, seed=args.seed, **options)
     generation = ranked.generation
     space = model.space
-    strings = [space.to_string(d) if p is None else None for d, p in zip(generation.architectures, generation.problems)]
     training_set = training_set_of(model)
-    quality = generation_quality(strings, training_set.strings() if training_set is not None else [])
-    sub_validity = [float(np.mean([p is None for p in scale])) for scale in generation.sub_problems]
+    report = generation_report(generation, training_set.strings() if training_set is not None else [])
     return {
         "space": space.name,
         "n": args.n,
@@ -125,9 +139,9 @@ def cmd_generate(args: argparse.Namespace) -> dict:
         "ranking": "surrogate, best first" if ranked.predicted is not None else "generation order",
         "predicted_quantile": ranked.predicted,
         **measured_constraints(model, ranked.architectures, budgets, args.task),
-        "invalid": [p for p in generation.problems if p is not None],
-        **quality.as_percentages(),
-        "sub_architecture_validity": dict(zip((str(n) for n in model.autoencoder.scales), sub_validity)),
+        "raw_invalid_first": [p for p in generation.raw_problems if p is not None][:5],
+        **{k: report["delivered"][k] for k in ("validity", "uniqueness", "novelty")},
+        **{k: v for k, v in report.items() if k != "generated"},
         "seconds_per_arch": generation.seconds / args.n,
         "seconds": generation.seconds,
         "novelty_reference": "training set" if training_set is not None else "none recorded",
@@ -139,7 +153,9 @@ def _print_human(command: str, result: dict) -> None:
         for text in result["architectures"]:
             print(text)
         print(
-            f"# {result['n']} generated: validity {result['validity']:.2f}%, uniqueness {result['uniqueness']:.2f}%, "
+            f"# {result['n']} generated: raw validity {result['raw']['validity']:.2f}% "
+            f"(operations-only check {result['paper_comparable_validity']:.2f}%), delivered validity {result['validity']:.2f}% "
+            f"({result['changed_by_projection']:.1f}% changed by the projection), uniqueness {result['uniqueness']:.2f}%, "
             f"novelty {result['novelty']:.2f}%, {result['seconds_per_arch'] * 1e3:.3f} ms per architecture",
             file=sys.stderr,
         )
@@ -154,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train every stage on a benchmark's architectures and scores")
     train.add_argument("--space", required=True, choices=SPACE_NAMES)
-    train.add_argument("--out", required=True, help="checkpoint folder to write (atomically)")
+    train.add_argument("--out", required=True, help="checkpoint folder, rewritten (atomically) after every epoch and at the end")
     train.add_argument("--tasks", default="", help="comma-separated tasks whose scores are used (default: all)")
     train.add_argument("--fraction", type=float, default=1.0, help="share of the table's architectures to train on")
     train.add_argument("--samples", type=int, default=8192, help="architectures to sample (spaces without a table)")
@@ -166,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", help="continue from this checkpoint (trained on a subset of --tasks): keeps its stage 1")
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="torch device to train on, e.g. cuda (default: cpu)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in --out (every epoch is checkpointed there) after its last epoch")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--json", action="store_true")
 

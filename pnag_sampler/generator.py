@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -24,28 +25,85 @@ from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.predictor import PredictorConfig
 from pnag_sampler.model.sampling import sample_indices
-from pnag_sampler.model.training import timed, train_autoencoder, train_transformer
+from pnag_sampler.model.scales import scale_structures
+from pnag_sampler.model.training import EpochCallback, EpochState, timed, train_autoencoder, train_decoder, train_transformer
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
 from pnag_sampler.task_surrogate import MetaSurrogate
 
 
-@dataclass
+@dataclass(eq=False)
 class Generation:
-    """What one call of :meth:`PNAG.generate` produced, reported without any repair."""
+    """What one call of :meth:`PNAG.generate` produced, at every scale (coarse to fine): the
+    delivered architectures, each the most likely valid one under the decoder's own scores,
+    and beside them the decoder's raw, unconstrained output, so that neither hides the other.
 
-    architectures: list[Dag]
-    #: None where the architecture is valid, else the reason it is not
-    problems: list[str | None]
-    #: sub_architectures[t][i]: the t-th scale (autoencoder.scales[t] nodes) of the i-th sample
-    sub_architectures: list[list[Dag]]
-    sub_problems: list[list[str | None]]
+    Architectures and their checks are built on first use: generating stays cheap."""
+
+    space: SearchSpace
+    #: per scale, the delivered (ops (B, n), adjacency (B, n, n))
+    delivered: list[tuple[torch.Tensor, torch.Tensor]]
+    #: per scale, the raw argmax (ops, adjacency) with the space's fixed structure
+    raw: list[tuple[torch.Tensor, torch.Tensor]]
+    #: the whole call, sampling and decoding
     seconds: float
+    #: of which turning scores into the most likely valid architectures
+    projection_seconds: float
+
+    def _dags(self, scales: list[tuple[torch.Tensor, torch.Tensor]]) -> list[list[Dag]]:
+        return [tensors_to_dags(self.space.node_types, ops, adjacency) for ops, adjacency in scales]
+
+    @cached_property
+    def sub_architectures(self) -> list[list[Dag]]:
+        """sub_architectures[t][i]: the t-th scale of the i-th sample, as delivered."""
+        return self._dags(self.delivered)
+
+    @cached_property
+    def raw_sub_architectures(self) -> list[list[Dag]]:
+        return self._dags(self.raw)
+
+    @property
+    def architectures(self) -> list[Dag]:
+        return self.sub_architectures[-1]
+
+    @property
+    def raw_architectures(self) -> list[Dag]:
+        return self.raw_sub_architectures[-1]
+
+    @cached_property
+    def problems(self) -> list[str | None]:
+        """The space's full check of each delivered architecture (None: valid)."""
+        return [self.space.problem(dag) for dag in self.architectures]
+
+    @cached_property
+    def raw_problems(self) -> list[str | None]:
+        """The space's full check of the decoder's raw output."""
+        return [self.space.problem(dag) for dag in self.raw_architectures]
+
+    @cached_property
+    def raw_operations_problems(self) -> list[str | None]:
+        """DiffusionNAG's operations-only check (the paper's Table 6) of the raw output."""
+        return [self.space.operations_problem(dag) for dag in self.raw_architectures]
+
+    @cached_property
+    def sub_problems(self) -> list[list[str | None]]:
+        return [[self.space.sub_architecture_problem(d) for d in scale] for scale in self.sub_architectures[:-1]] + [self.problems]
+
+    @cached_property
+    def raw_sub_problems(self) -> list[list[str | None]]:
+        return [[self.space.sub_architecture_problem(d) for d in scale] for scale in self.raw_sub_architectures[:-1]] + [self.raw_problems]
 
     @property
     def valid(self) -> list[bool]:
         return [problem is None for problem in self.problems]
+
+    @property
+    def changed(self) -> list[bool]:
+        """Per sample: did the projection change the raw full architecture?"""
+        (ops, adjacency), (raw_ops, raw_adjacency) = self.delivered[-1], self.raw[-1]
+        same = (ops == raw_ops).all(1) & (adjacency == raw_adjacency).flatten(1).all(1)
+        return (~same).tolist()
 
 
 @dataclass
@@ -80,7 +138,9 @@ class PNAG:
         if (self.autoencoder_config.num_nodes, self.autoencoder_config.num_node_types) != (space.num_nodes, len(space.node_types)):
             raise ValueError(f"autoencoder config does not match space '{space.name}'")
         self.condition_layout = condition_layout or ConditionLayout()
-        self.autoencoder = ArchitectureAutoencoder(self.autoencoder_config)
+        self.autoencoder = ArchitectureAutoencoder(
+            self.autoencoder_config, scale_structures(space, self.autoencoder_config.resolved_scales)
+        )
         self.transformer_config = TransformerConfig(
             scales=self.autoencoder.scales,
             codebook_size=self.autoencoder_config.codebook_size,
@@ -153,13 +213,21 @@ class PNAG:
 
     def fit_autoencoder(
         self, architectures: Sequence[Dag], *, epochs: int, batch_size: int = 256, seed: int = 0, progress: bool = True,
+        decoder_only: bool = False, device: str = "cpu", resume: EpochState | None = None, on_epoch: EpochCallback | None = None,
     ) -> dict[str, list[float]]:
-        """Stage 1 alone: it needs architectures only, never scores (the space's structure)."""
+        """Stage 1 alone: it needs architectures only, never scores (the space's structure).
+
+        ``decoder_only`` trains the decoder on the frozen encoder's and quantizer's tokens: it
+        learns to read what the quantizer encodes while the tokens, and so stage 2, stay valid.
+        ``resume`` continues a run from the state ``on_epoch`` was given after an epoch."""
         for dag in architectures:
             self.space.require_valid(dag)
-        torch.manual_seed(seed)
+        if resume is None:
+            torch.manual_seed(seed)
         ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
-        history = train_autoencoder(self.autoencoder, ops, adjacency, epochs=epochs, batch_size=batch_size, seed=seed, progress=progress)
+        train = train_decoder if decoder_only else train_autoencoder
+        history = train(self.autoencoder, ops, adjacency, epochs=epochs, batch_size=batch_size, seed=seed, progress=progress,
+                        device=device, resume=resume, on_epoch=on_epoch)
         self.eval()
         return history
 
@@ -175,6 +243,9 @@ class PNAG:
         batch_size: int = 256,
         seed: int = 0,
         progress: bool = True,
+        device: str = "cpu",
+        resume: EpochState | None = None,
+        on_epoch: EpochCallback | None = None,
     ) -> dict[str, list[float]]:
         """Stage 2 alone, on the frozen stage-1 tokens of ``architectures`` conditioned on their
         ``performance`` quantiles, ``costs`` (more condition fields of this model's layout,
@@ -197,6 +268,7 @@ class PNAG:
         history = train_transformer(
             self.transformer, self.autoencoder, indices, conditions,
             epochs=epochs, batch_size=batch_size, seed=seed, progress=progress, null_rows=null_rows,
+            device=device, resume=resume, on_epoch=on_epoch,
         )
         self.eval()
         return history
@@ -276,16 +348,17 @@ class PNAG:
             self.transformer, self.autoencoder.quantizer, condition, batch=n,
             cfg_scale=cfg_scale, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
         )
-        decoded = [tensors_to_dags(self.space.node_types, ops, adj) for ops, adj in self.autoencoder.decode_indices(indices)]
-        seconds = time.perf_counter() - start
-        final = decoded[-1]
-        return Generation(
-            architectures=final,
-            problems=[self.space.problem(dag) for dag in final],
-            sub_architectures=decoded,
-            sub_problems=[[self.space.sub_architecture_problem(dag) for dag in scale] for scale in decoded],
-            seconds=seconds,
-        )
+        logits = self.autoencoder.decoder_logits(indices)
+        raw = [structure.raw(*scale) for structure, scale in zip(self.autoencoder.structures, logits)]
+        projection_start = time.perf_counter()
+        delivered = self._project(logits)
+        end = time.perf_counter()
+        return Generation(self.space, delivered, raw, end - start, end - projection_start)
+
+    def _project(self, logits: list[tuple[torch.Tensor, torch.Tensor]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Decoder logits per scale -> the most likely valid (sub-)architecture at each."""
+        coarse = [structure.project(*scale) for structure, scale in zip(self.autoencoder.structures[:-1], logits[:-1])]
+        return [*coarse, self.space.project(*logits[-1])]
 
     def generation_defaults(self) -> dict[str, Any]:
         """``generate`` keyword arguments this checkpoint was measured with, for callers that
@@ -296,14 +369,26 @@ class PNAG:
         return dict(self.metadata.get("generation_defaults", {}))
 
     @torch.no_grad()
-    def reconstruct(self, architectures: Sequence[Dag]) -> list[Dag]:
-        """Encode, quantize and decode: what stage 1 makes of known architectures."""
+    def reconstruct(self, architectures: Sequence[Dag], *, projected: bool = True) -> list[list[Dag]]:
+        """Encode, quantize and decode: what stage 1 makes of known architectures at every
+        scale (coarse to fine; the last is the full architecture), projected onto the valid
+        ones or, with ``projected=False``, the decoder's raw output."""
         ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
-        indices = self.autoencoder.tokenize(ops, adjacency)
-        return tensors_to_dags(self.space.node_types, *self.autoencoder.decode_indices(indices)[-1])
+        logits = self.autoencoder.decoder_logits(self.autoencoder.tokenize(ops, adjacency))
+        scales = self._project(logits) if projected else [s.raw(*scale) for s, scale in zip(self.autoencoder.structures, logits)]
+        return [tensors_to_dags(self.space.node_types, *scale) for scale in scales]
+
+    def scale_targets(self, architectures: Sequence[Dag]) -> list[list[Dag]]:
+        """The sub-architecture each scale of each architecture is trained to decode to."""
+        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        return [tensors_to_dags(self.space.node_types, *scale) for scale in self.autoencoder.scale_targets(ops, adjacency)]
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
+        return save_checkpoint(path, *self.checkpoint_parts())
+
+    def checkpoint_parts(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The config and tensors :meth:`save` writes (a resumable run adds its own to both)."""
         config = {
             "space": self.space.name,
             "node_types": list(self.space.node_types),
@@ -317,16 +402,28 @@ class PNAG:
         if self.surrogate is not None:
             config["surrogate"] = self.surrogate.config_dict()
             tensors.update(self.surrogate.tensors("surrogate"))
-        return save_checkpoint(path, config, tensors)
+        return config, tensors
 
     @classmethod
     def load(cls, path: str | os.PathLike, space: str | None = None) -> "PNAG":
         """Load a checkpoint folder; ``space`` (a name) makes a checkpoint of another space fail."""
         config, tensors = load_checkpoint(path, expected_space=space)
+        model = cls.from_config(config, path)
+        load_state(model.autoencoder, tensors, "autoencoder", path)
+        load_state(model.transformer, tensors, "transformer", path)
+        if model.surrogate is not None:
+            for index, member in enumerate(model.surrogate.members):
+                load_state(member, tensors, f"surrogate.{index}", path)
+        return model.eval()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], source: str | os.PathLike) -> "PNAG":
+        """An untrained model shaped as a checkpoint's ``config.json`` says (``source`` names
+        the checkpoint in errors)."""
         try:
             search_space = get_space(config["space"])
             if list(search_space.node_types) != config["node_types"]:
-                raise CheckpointError(f"{path}: node types {config['node_types']} differ from space '{search_space.name}'")
+                raise CheckpointError(f"{source}: node types {config['node_types']} differ from space '{search_space.name}'")
             model = cls(
                 search_space,
                 autoencoder_config=AutoencoderConfig(**config["autoencoder"]),
@@ -341,13 +438,8 @@ class PNAG:
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, CheckpointError):
                 raise
-            raise CheckpointError(f"{path}: config.json is incomplete or malformed ({error!r})") from None
-        load_state(model.autoencoder, tensors, "autoencoder", path)
-        load_state(model.transformer, tensors, "transformer", path)
-        if model.surrogate is not None:
-            for index, member in enumerate(model.surrogate.members):
-                load_state(member, tensors, f"surrogate.{index}", path)
-        return model.eval()
+            raise CheckpointError(f"{source}: config.json is incomplete or malformed ({error!r})") from None
+        return model
 
     @classmethod
     def from_weights(cls, space: str, weights: str | os.PathLike | None = None) -> "PNAG":

@@ -129,7 +129,8 @@ def method_runners(methods: Iterable[str] | None = None) -> dict[str, Runner]:
 
 
 def uses_pnag(method: str) -> bool:
-    return "pnag" in method
+    """Whether a method needs PNAG's weights (the uniform-pool control uses its surrogate)."""
+    return "pnag" in method or "surrogate+uniform" in method
 
 
 def require_known(methods: list[str], known: list[str]) -> None:

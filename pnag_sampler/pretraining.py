@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
+import torch
 
 from pnag_sampler.data import benchmark_for_task, get_benchmark
 from pnag_sampler.cost_conditions import DEVICE_SUFFIX, cost_fields, device_groups
@@ -24,6 +25,7 @@ from pnag_sampler.model.training import timed
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
 from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.train_progress import TrainingProgress
 
 
 @dataclass(frozen=True)
@@ -118,24 +120,49 @@ def train_on_samples(
     batch_size: int = 64,
     seed: int = 0,
     progress: bool = True,
+    device: str = "cpu",
+    tracker: TrainingProgress | None = None,
+    model: PNAG | None = None,
     **model_options,
 ) -> tuple[PNAG, TrainingReport]:
-    """Both stages on a sampled set, conditioned on the space's ``condition_measures``."""
+    """Both stages on a sampled set, conditioned on the space's ``condition_measures``.
+    ``tracker`` checkpoints every epoch and, with the ``model`` it read back, resumes."""
     space = get_space(training_set.space)
     architectures = training_set.architectures()
     fields, references = training_set.conditions(architectures)
     layout = ConditionLayout(tuple((name, 1) for name, _ in space.condition_measures) or ConditionLayout().fields)
     model_options.setdefault("autoencoder_config", chain_autoencoder_config(space))
-    model = PNAG(space, condition_layout=layout, **model_options)
+    model = model or PNAG(space, condition_layout=layout, **model_options)
     performance = fields.pop("performance", None)
-    report = model.fit(
-        architectures, performance, costs=fields, batch_size=batch_size,
-        autoencoder_epochs=autoencoder_epochs, transformer_epochs=transformer_epochs, seed=seed, progress=progress,
+    common = dict(batch_size=batch_size, seed=seed, progress=progress, device=device)
+    stage1, stage1_seconds = run_stage(tracker, "stage1", model, model.fit_autoencoder, architectures, epochs=autoencoder_epochs, **common)
+    stage2, stage2_seconds = run_stage(
+        tracker, "stage2", model, model.fit_transformer, architectures, performance, costs=fields, epochs=transformer_epochs, **common,
     )
-    model.metadata["training_set"] = {"kind": "sampled", **asdict(training_set)}
-    model.metadata["condition_references"] = references
-    model.metadata["generation_defaults"] = chain_generation_defaults(layout)
-    return model, report
+    model.metadata.update(
+        trained_architectures=len(architectures), autoencoder_epochs=autoencoder_epochs, transformer_epochs=transformer_epochs, seed=seed,
+        training_set={"kind": "sampled", **asdict(training_set)}, condition_references=references,
+        generation_defaults=chain_generation_defaults(layout), training=training_record(device, stage1_seconds, stage2_seconds),
+    )
+    return model, TrainingReport(stage1_seconds, stage2_seconds, stage1, stage2)
+
+
+def run_stage(tracker: TrainingProgress | None, stage: str, model: PNAG, fit, *args, **kwargs) -> tuple[dict[str, list[float]], float]:
+    """One epoch-based stage (``fit`` is the model's method), checkpointed after every epoch
+    and resumed where ``tracker`` says; a stage the tracker finished is skipped. -> (loss
+    history, seconds of every run of it)."""
+    if tracker is None:
+        return timed(fit, *args, **kwargs)
+    if not tracker.done(stage):
+        history = fit(*args, **kwargs, resume=tracker.state(stage), on_epoch=tracker.callback(stage, model))
+        tracker.finish(stage, model, history)
+    return tracker.history(stage), tracker.seconds(stage)
+
+
+def training_record(device: str, stage1_seconds: float, stage2_seconds: float) -> dict:
+    """What a checkpoint says of how it was trained, beside the epochs."""
+    return {"device": device, "torch_threads": torch.get_num_threads(), "stage1_seconds": round(stage1_seconds, 1),
+            "stage2_seconds": round(stage2_seconds, 1)}
 
 
 def chain_generation_defaults(layout: ConditionLayout) -> dict:
@@ -207,6 +234,9 @@ def train_on_benchmark(
     batch_size: int = 256,
     seed: int = 0,
     progress: bool = True,
+    device: str = "cpu",
+    tracker: TrainingProgress | None = None,
+    model: PNAG | None = None,
     **model_options,
 ) -> tuple[PNAG, TrainingReport]:
     """Every stage on the training set's tasks, and on nothing else: stage 1 on the
@@ -216,34 +246,43 @@ def train_on_benchmark(
     ``surrogate_steps=0`` trains no surrogate and conditions stage 2 on the performance
     quantile averaged over the tasks, one row per architecture (the generator of the paper's
     Table 6). ``init`` continues from a checkpoint trained on a subset of these tasks: its stage 1
-    is kept, its stage 2 gains the new condition fields and is trained further."""
+    is kept, its stage 2 gains the new condition fields and is trained further. ``tracker``
+    checkpoints every epoch and, with the ``model`` it read back, resumes."""
     benchmark = training_set.benchmark()
     tasks = training_set.resolved_tasks()
     rows = training_set.rows()
     architectures = training_set.architectures()
-    surrogate = MetaSurrogate(benchmark.space) if surrogate_steps else None
+    with torch.random.fork_rng():  # its initial weights depend on the seed alone, also when resumed
+        torch.manual_seed(seed)
+        surrogate = MetaSurrogate(benchmark.space) if surrogate_steps else None
     layout = benchmark_condition_layout(benchmark, surrogate)
+    common = dict(batch_size=batch_size, seed=seed, progress=progress, device=device)
     if init is not None:
         _require_within(init, training_set)
-        model = init.with_condition_layout(layout)
-        stage1, stage1_seconds = {}, 0.0
-    else:
-        model = PNAG(benchmark.space, condition_layout=layout, **model_options)
-        stage1, stage1_seconds = timed(
-            model.fit_autoencoder, architectures, epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
-        )
+    if model is None:
+        model = init.with_condition_layout(layout) if init is not None else PNAG(benchmark.space, condition_layout=layout, **model_options)
+    stage1, stage1_seconds = ({}, 0.0) if init is not None else run_stage(
+        tracker, "stage1", model, model.fit_autoencoder, architectures, epochs=autoencoder_epochs, **common,
+    )
     surrogate_history, surrogate_seconds = {}, 0.0
     if surrogate is not None:
         scores = {task: benchmark.validation(task)[rows] for task in tasks}
-        surrogate_history, surrogate_seconds = timed(surrogate.fit, architectures, scores, steps=surrogate_steps, seed=seed, progress=progress)
-        model.surrogate = surrogate
-        stage2_architectures, performance, embeddings, costs = task_condition_rows(benchmark, rows, tasks, surrogate, seed)
+        if tracker is not None and tracker.done("surrogate"):
+            surrogate_history, surrogate_seconds = tracker.history("surrogate"), tracker.seconds("surrogate")
+        else:
+            if tracker is not None:
+                tracker.start("surrogate")
+            surrogate_history, surrogate_seconds = timed(surrogate.fit, architectures, scores, steps=surrogate_steps, seed=seed, progress=progress)
+            model.surrogate = surrogate
+            if tracker is not None:
+                tracker.finish("surrogate", model, surrogate_history)
+        stage2_architectures, performance, embeddings, costs = task_condition_rows(benchmark, rows, tasks, model.surrogate, seed)
     else:
         stage2_architectures, embeddings, costs = architectures, None, {}
         performance = performance_quantiles({task: benchmark.validation(task)[rows] for task in tasks})
-    stage2, stage2_seconds = timed(
-        model.fit_transformer, stage2_architectures, performance, costs=costs, tasks=embeddings,
-        epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
+    stage2, stage2_seconds = run_stage(
+        tracker, "stage2", model, model.fit_transformer, stage2_architectures, performance, costs=costs, tasks=embeddings,
+        epochs=transformer_epochs, **common,
     )
     model.metadata.update(
         trained_architectures=len(architectures),
@@ -252,6 +291,7 @@ def train_on_benchmark(
         surrogate_steps=surrogate_steps,
         seed=seed,
         training_set={**asdict(training_set), "tasks": list(tasks)},
+        training=training_record(device, stage1_seconds, stage2_seconds),
     )
     if init is not None:
         model.metadata["initialised_from"] = {"training_set": init.metadata["training_set"], "transformer_epochs": init.metadata.get("transformer_epochs")}

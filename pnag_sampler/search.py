@@ -37,6 +37,11 @@ def require_finite_scores(evaluated: Mapping[str, float]) -> None:
         raise InvalidScoreError(f"the score of {text} is {evaluated[text]}; scores must be finite")
 
 
+#: where a search's candidate pools come from: the generator, or (a control that shows what the
+#: generator adds) uniform samples of the space ranked by the same surrogate
+CANDIDATE_SOURCES = ("generated", "uniform")
+
+
 class GuidedSearch:
     def __init__(
         self,
@@ -48,7 +53,11 @@ class GuidedSearch:
         min_support: int = 3,
         max_pool_rounds: int = 8,
         allow_repeats: bool = False,
+        candidate_source: str = "generated",
     ):
+        if candidate_source not in CANDIDATE_SOURCES:
+            raise ValueError(f"candidate_source must be one of {CANDIDATE_SOURCES}, got {candidate_source!r}")
+        self.candidate_source = candidate_source
         self.model = model
         self.space = model.space
         self.seed = seed
@@ -69,18 +78,22 @@ class GuidedSearch:
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
         """Valid generated candidates of one round, most frequently generated first."""
         while len(self._pools) <= round_index:
-            # the top-performance condition, unless the checkpoint records how it samples
-            options = self.model.generation_defaults() or {"performance": 1.0, "cfg_scale": self.cfg_scale}
-            generation = self.model.generate(self.pool_size, **options, seed=self.seed + len(self._pools))
             first: dict[str, Dag] = {}
             counts: Counter[str] = Counter()
-            for dag, problem in zip(generation.architectures, generation.problems):
-                if problem is None:
-                    text = self.space.to_string(dag)
-                    first.setdefault(text, self.space.from_string(text))  # canonical form
-                    counts[text] += 1
+            for dag in self._draw(self.seed + len(self._pools)):
+                text = self.space.to_string(dag)
+                first.setdefault(text, self.space.from_string(text))  # canonical form
+                counts[text] += 1
             self._pools.append([(text, first[text], count) for text, count in counts.most_common()])
         return self._pools[round_index]
+
+    def _draw(self, seed: int) -> list[Dag]:
+        """One pool round: generated under the top-performance condition (unless the checkpoint
+        records how it samples), or, for the ``uniform`` control, uniform samples of the space."""
+        if self.candidate_source == "uniform":
+            return self.space.sample(np.random.default_rng(seed), self.pool_size)
+        options = self.model.generation_defaults() or {"performance": 1.0, "cfg_scale": self.cfg_scale}
+        return self.model.generate(self.pool_size, **options, seed=seed).architectures
 
     def candidates(self, seen: Collection[str]) -> list[str]:
         """Unseen candidates in the generator's order (most often generated first)."""

@@ -167,3 +167,18 @@ def test_quick_suite_runs_every_method_of_every_framework(tmp_path):
                     assert len(set(run["rows"])) == len(run["rows"]), method  # PNAG proposes each cell once
             regret_10 = [detail["best_in_space_test"] - curve[9] for curve in row["best_test"]]
             assert row["regret_after"]["10"]["mean"] == pytest.approx(np.mean(regret_10))
+
+
+def test_the_uniform_pool_control_ranks_uniform_samples_with_pnags_held_out_surrogate(tmp_path, monkeypatch):
+    """`surrogate+uniform` uses PNAG's held-out weights (checked like PNAG's) but never its
+    generator: its candidates are uniform samples of the space."""
+    from pnag_sampler.generator import PNAG
+
+    def no_generator(*args, **kwargs):
+        raise AssertionError("the control must not generate")
+
+    monkeypatch.setattr(PNAG, "generate", no_generator)
+    problem = Problem.of("nb201", "cifar10")
+    assert pnag_weights(problem, ["surrogate+uniform"], None) == held_out_weights("nb201", "cifar10")
+    out = _cheap_suite(tmp_path / "s", ["surrogate+uniform"])
+    assert set(out["problems"]["nb201-cifar10"]["methods"]) == {"surrogate+uniform"}

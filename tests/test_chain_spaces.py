@@ -11,7 +11,7 @@ import torch
 from pnag_sampler import suggest_architecture
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
-from pnag_sampler.model.scales import coarsen_architecture
+from pnag_sampler.model.scales import coarsen_architecture, scale_structures
 from pnag_sampler.spaces import Dag, get_space
 from pnag_sampler.spaces.darts_network import parameter_count as darts_parameter_count
 from pnag_sampler.spaces.ofa_evaluators import note10_latency_ms, predicted_accuracy
@@ -158,10 +158,10 @@ def test_every_coarsened_scale_is_a_runnable_sub_architecture(name: str) -> None
     space = get_space(name)
     dags = samples(name, 4, seed=5)
     ops, adjacency = dags_to_tensors(space.node_types, dags)
-    for scale in space.generation_scales[:-1]:
-        coarse = tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, len(space.node_types), scale))
+    for structure in scale_structures(space, space.generation_scales[:-1]):
+        coarse = tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, structure))
         for sub in coarse:
-            assert space.sub_architecture_problem(sub) is None, (scale, sub)
+            assert space.sub_architecture_problem(sub) is None, (structure.num_nodes, sub)
         module = space.build_sub_module(coarse[0]).eval()
         with torch.no_grad():
             assert module(space.example_input(1)).shape[0] == 1

@@ -37,6 +37,13 @@ def test_generate_with_trained_weights_folder(tmp_path):
     result = pnag("generate", "--space", "nb201", "--weights", str(tmp_path / "w"), "-n", "20", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["novelty_reference"] == "training set"
+    config = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert config["metadata"]["training"]["device"] == "cpu" and "training_progress" not in config
+    # a finished run has nothing to resume: one clear error, the checkpoint untouched
+    again = pnag("train", "--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10", "--fraction", "0.02",
+                 "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--resume", "--quiet")
+    assert again.returncode == 2 and "no unfinished run to resume" in again.stderr
+    assert json.loads((tmp_path / "w" / "config.json").read_text()) == config
 
 
 @pytest.fixture(scope="module")

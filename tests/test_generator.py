@@ -10,7 +10,7 @@ import torch
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.quantiles import performance_quantiles
-from pnag_sampler.metrics import generation_quality
+from pnag_sampler.metrics import generation_quality, generation_report
 from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.spaces import get_space
 
@@ -27,16 +27,42 @@ def tiny_model():
     return model
 
 
-def test_generation_reports_every_scale_without_repair(tiny_model):
+def test_generation_reports_raw_and_delivered_at_every_scale(tiny_model):
     space = tiny_model.space
     generation = tiny_model.generate(40, performance=0.9, cfg_scale=1.5, seed=1)
-    assert len(generation.architectures) == 40
+    assert len(generation.architectures) == len(generation.raw_architectures) == 40
     assert [len(scale) for scale in generation.sub_architectures] == [40] * 6
     assert [scale[0].num_nodes for scale in generation.sub_architectures] == [3, 4, 5, 6, 7, 8]
-    # the reported problems are exactly what the space says of the raw decoded output
-    assert generation.problems == [space.problem(d) for d in generation.architectures]
     assert generation.sub_architectures[-1] == generation.architectures
-    assert generation.valid == [p is None for p in generation.problems]
+    # delivered: valid at every scale; raw: exactly what the space says of the decoder's argmax
+    assert generation.valid == [True] * 40
+    assert all(p is None for scale in generation.sub_problems for p in scale)
+    assert generation.raw_problems == [space.problem(d) for d in generation.raw_architectures]
+    assert generation.raw_operations_problems == [space.operations_problem(d) for d in generation.raw_architectures]
+    # the projection leaves a raw-valid sample as it is, and says which samples it changed
+    for raw, delivered, problem, changed in zip(
+        generation.raw_architectures, generation.architectures, generation.raw_problems, generation.changed
+    ):
+        assert changed == (raw != delivered)
+        if problem is None:
+            assert not changed
+
+
+def test_the_raw_path_is_reported_not_hidden(tiny_model):
+    """An untrained decoder's raw output is mostly invalid; the report must show that beside
+    the delivered 100%, with the share the projection changed."""
+    untrained = PNAG(tiny_model.space, autoencoder_config=tiny_model.autoencoder_config, transformer_options={"width": 32, "depth": 1, "heads": 2})
+    untrained.autoencoder.load_state_dict(tiny_model.autoencoder.state_dict())
+    torch.manual_seed(0)
+    for parameter in untrained.autoencoder.decoder.op_head.parameters():
+        parameter.data.normal_(0, 3.0)  # scores that favour input/output types in the middle
+    report = generation_report(untrained.generate(50, seed=0), training_strings=[])
+    assert report["delivered"]["validity"] == 100.0
+    assert report["raw"]["validity"] < 100.0
+    # every raw-invalid sample was changed, no raw-valid one
+    assert report["changed_by_projection"] == pytest.approx(100.0 - report["raw"]["validity"])
+    assert set(report["sub_architecture_validity"]) == {"raw", "delivered"}
+    assert set(report["sub_architecture_validity"]["delivered"].values()) == {100.0}
 
 
 def test_same_seed_same_architectures(tiny_model):
@@ -125,12 +151,12 @@ def test_shipped_weights_generate_valid_runnable_architectures(space_name):
     model = PNAG.pretrained(space_name)
     space = model.space
     generation = model.generate(200, performance=1.0, cfg_scale=2.0, seed=0)
-    # measured with the shipped weights under this condition: NB201 61%, NAS-Bench-Graph 37.5%
-    # valid (README); an untrained or mismatched model decodes next to none validly
-    assert np.mean(generation.valid) >= 0.25
-    # each scale is a sub-architecture; the valid ones are real, runnable networks
+    # delivered: valid at every scale; the decoder's own output must be mostly valid too (an
+    # untrained or mismatched decoder's is not)
+    assert generation.valid == [True] * 200
+    assert np.mean([p is None for p in generation.raw_problems]) >= 0.5
     for scale in generation.sub_architectures[:-1]:
-        assert np.mean([space.sub_architecture_problem(d) is None for d in scale]) >= 0.4
+        assert all(space.sub_architecture_problem(d) is None for d in scale)
     small = {"channels": 8, "cells_per_stage": 1} if space_name == "nb201" else {"hidden": 8}
     for scale in generation.sub_architectures:
         dag = next(d for d in scale if space.sub_architecture_problem(d) is None)

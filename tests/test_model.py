@@ -9,7 +9,7 @@ from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.quantizer import MultiScaleQuantizer
 from pnag_sampler.model.sampling import sample_indices
-from pnag_sampler.model.scales import coarsen_architecture, interpolation_matrix, pooling_matrix, regions
+from pnag_sampler.model.scales import coarsen_architecture, interpolation_matrix, pooling_matrix, regions, scale_structures
 from pnag_sampler.model.training import train_autoencoder
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig, filter_logits
 from pnag_sampler.spaces import get_space
@@ -52,12 +52,18 @@ def test_coarsened_architectures_are_valid_runnable_sub_architectures(space_name
     space = get_space(space_name)
     dags = space.sample(np.random.default_rng(1), 200)
     ops, adjacency = dags_to_tensors(space.node_types, dags)
-    for scale in range(3, space.num_nodes + 1):
-        coarse = tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, len(space.node_types), scale))
-        assert all(dag.num_nodes == scale for dag in coarse)
+    structures = scale_structures(space, range(3, space.num_nodes + 1))
+    for structure in structures:
+        coarse = tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, structure))
+        assert all(dag.num_nodes == structure.num_nodes for dag in coarse)
         assert [space.sub_architecture_problem(d) for d in coarse] == [None] * len(coarse)
     # the finest scale is the architecture itself
-    assert tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, len(space.node_types), space.num_nodes)) == dags
+    assert tensors_to_dags(space.node_types, *coarsen_architecture(ops, adjacency, structures[-1])) == dags
+
+
+def _autoencoder(space, **options):
+    config = AutoencoderConfig(space.num_nodes, len(space.node_types), **options)
+    return ArchitectureAutoencoder(config, scale_structures(space, config.resolved_scales))
 
 
 def test_quantizer_residual_accumulates_to_e_hat_and_uses_one_codebook():
@@ -93,9 +99,9 @@ def test_more_scales_approximate_e_better_once_the_codebook_fits():
 def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
     _, (ops, adjacency) = nb201_batch
     torch.manual_seed(0)
-    off = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), scc_steps=0))
+    off = _autoencoder(nb201, scc_steps=0)
     assert float(off.losses(ops, adjacency)["scc"]) == 0.0
-    on = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), scc_steps=3))
+    on = _autoencoder(nb201, scc_steps=3)
     losses = on.losses(ops, adjacency)
     assert float(losses["scc"]) > 0.0
     assert torch.isclose(losses["total"], losses["reconstruction"] + losses["multiscale"] + losses["vq"] + losses["scc"])
@@ -108,7 +114,7 @@ def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
 def test_autoencoder_loss_decreases_on_a_tiny_run(nb201_batch, nb201):
     _, (ops, adjacency) = nb201_batch
     torch.manual_seed(0)
-    model = ArchitectureAutoencoder(AutoencoderConfig(8, len(nb201.node_types), channels=16, hidden=32, codebook_size=16))
+    model = _autoencoder(nb201, channels=16, hidden=32, codebook_size=16)
     history = train_autoencoder(model, ops, adjacency, epochs=10, batch_size=16, progress=False)
     assert history["total"][-1] < 0.85 * history["total"][0]
     assert history["reconstruction"][-1] < 0.8 * history["reconstruction"][0]

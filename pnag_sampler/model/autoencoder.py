@@ -1,6 +1,7 @@
 """Stage 1 of PNAG: encoder E, multi-scale quantizer (MSQ) and decoder D with the SCC loss.
 
-Loss (paper Eq. 7, with likelihood terms for the discrete architecture):
+Loss (paper Eq. 7, with likelihood terms for the discrete architecture's free choices: the
+types of nodes with several allowed types and the edges the space leaves free):
     CE(ops) + BCE(edges) of D(e_hat), also from tokens with a few random replacements
                                                            ||Arc - Arc_hat||
   + ||sg(e) - e_hat||^2 + beta ||e - sg(e_hat)||^2          ||e - e_hat||   (VQ form)
@@ -14,6 +15,7 @@ sub-architecture. k = 0 switches it off, k = T applies it to every step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,7 @@ from pnag_sampler.model.decoder import ArchitectureDecoder
 from pnag_sampler.model.encoder import GraphEncoder
 from pnag_sampler.model.quantizer import MultiScaleQuantizer
 from pnag_sampler.model.scales import coarsen_architecture
+from pnag_sampler.spaces.structure import Structure
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class AutoencoderConfig:
     #: Long chains (MobileNetV3's 23 nodes) take a subset, as VAR does: every scale n costs the
     #: transformer n * n tokens, and all of 3 .. 23 would be 4,319 tokens per architecture.
     scales: tuple[int, ...] | None = None
+    #: width of the decoder's position embeddings and heads
+    decoder_hidden: int = 64
     #: initial size of the vector the encoder adds where an edge exists. In a long chain only
     #: N - 1 of N (N - 1) / 2 pairs are edges, and a faint edge signal is lost to quantization
     #: (DARTS probes: edge recall 0.47 at 0.1 after 640 steps, 0.81 at 3.0 after 960)
@@ -76,26 +81,35 @@ class AutoencoderConfig:
 
 
 def reconstruction_loss(
-    op_logits: torch.Tensor, edge_logits: torch.Tensor, ops: torch.Tensor, adjacency: torch.Tensor
+    op_logits: torch.Tensor, edge_logits: torch.Tensor, ops: torch.Tensor, adjacency: torch.Tensor, structure: Structure
 ) -> torch.Tensor:
-    """Cross-entropy of node types plus BCE of the strict-upper-triangular edges."""
-    op_loss = F.cross_entropy(op_logits.flatten(0, 1), ops.flatten())
-    upper = torch.ones_like(adjacency, dtype=torch.bool).triu(diagonal=1)
-    edge_loss = F.binary_cross_entropy_with_logits(edge_logits[upper], adjacency[upper].float())
-    return op_loss + edge_loss
+    """Cross-entropy of the free nodes' types (over every type, so that the raw argmax learns
+    the vocabulary too) plus BCE of the free edges; fixed structure costs nothing."""
+    nodes, edges = structure.free_nodes.to(ops.device), structure.free_edges.to(ops.device)
+    loss = op_logits.new_zeros(())
+    if bool(nodes.any()):
+        loss = loss + F.cross_entropy(op_logits[:, nodes].flatten(0, 1), ops[:, nodes].flatten())
+    if bool(edges.any()):
+        loss = loss + F.binary_cross_entropy_with_logits(edge_logits[:, edges], adjacency[:, edges].float())
+    return loss
 
 
 class ArchitectureAutoencoder(nn.Module):
-    def __init__(self, config: AutoencoderConfig):
+    """Stage 1; ``structures`` holds the space's structure at every scale, coarse to fine."""
+
+    def __init__(self, config: AutoencoderConfig, structures: Sequence[Structure]):
         super().__init__()
+        if [s.num_nodes for s in structures] != list(config.resolved_scales):
+            raise ValueError(f"one structure per scale {list(config.resolved_scales)} is needed")
         self.config = config
+        self.structures = tuple(structures)
         self.encoder = GraphEncoder(
             config.num_node_types, config.num_nodes, config.channels, config.hidden, config.encoder_layers, config.edge_signal
         )
         self.quantizer = MultiScaleQuantizer(
             config.num_nodes, config.channels, config.codebook_size, config.beta, scales=config.resolved_scales
         )
-        self.decoder = ArchitectureDecoder(config.channels, config.num_node_types)
+        self.decoder = ArchitectureDecoder(config.channels, config.num_node_types, config.resolved_scales, config.decoder_hidden)
 
     @property
     def scales(self) -> tuple[int, ...]:
@@ -105,43 +119,60 @@ class ArchitectureAutoencoder(nn.Module):
         """All loss terms for a batch; ``total`` is what training minimises."""
         e = self.encoder(ops, adjacency)
         quantized = self.quantizer(e)
-        reconstruction = reconstruction_loss(*self.decoder(quantized.e_hat), ops, adjacency)
+        full = self.structures[-1]
+        reconstruction = reconstruction_loss(*self.decode_map(quantized.e_hat, -1), ops, adjacency, full)
         if self.config.token_noise > 0:
-            noisy = [self._corrupt(codes) for codes in quantized.indices]
-            noisy_e_hat = self.quantizer.maps_from_indices(noisy)[-1]
-            reconstruction = reconstruction + reconstruction_loss(*self.decoder(noisy_e_hat), ops, adjacency)
-        targets = {n: coarsen_architecture(ops, adjacency, self.config.num_node_types, n) for n in self.scales[:-1]}
+            noisy_e_hat = self.quantizer.maps_from_indices(self.corrupt(quantized.indices))[-1]
+            reconstruction = reconstruction + reconstruction_loss(*self.decode_map(noisy_e_hat, -1), ops, adjacency, full)
+        targets = self.scale_targets(ops, adjacency)
         # e itself must decode, region-averaged to every scale, to the coarsened architecture:
         # then each e_hat_t that approximates e at its scale decodes to a valid sub-architecture
         multiscale = sum(
-            (reconstruction_loss(*self.decoder(self.quantizer.pool(e, n)), *targets[n]) for n in self.scales[:-1]),
+            (self.scale_loss(self.quantizer.pool(e, n), targets, t) for t, n in enumerate(self.scales[:-1])),
             e.new_zeros(()),
         ) / max(1, len(self.scales) - 1)
         scc = e.new_zeros(())
         for step in range(self.config.resolved_scc_steps):
-            n = self.scales[step]
             partial = quantized.partial_maps[step]
             scc = scc + F.mse_loss(partial, e.detach())
-            if n in targets:
-                scc = scc + reconstruction_loss(*self.decoder(self.quantizer.pool(partial, n)), *targets[n])
+            if step < len(self.scales) - 1:
+                scc = scc + self.scale_loss(self.quantizer.pool(partial, self.scales[step]), targets, step)
         scc = self.config.scc_weight * scc
         total = reconstruction + multiscale + quantized.vq_loss + scc
         return {"total": total, "reconstruction": reconstruction, "multiscale": multiscale, "vq": quantized.vq_loss, "scc": scc}
 
-    def _corrupt(self, codes: torch.Tensor) -> torch.Tensor:
-        replace = torch.rand(codes.shape, device=codes.device) < self.config.token_noise
-        return torch.where(replace, torch.randint_like(codes, self.config.codebook_size), codes)
+    def scale_targets(self, ops: torch.Tensor, adjacency: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The (ops, adjacency) each scale decodes to: the coarsened architecture."""
+        return [coarsen_architecture(ops, adjacency, structure) for structure in self.structures]
+
+    def scale_loss(self, feature_map: torch.Tensor, targets: list[tuple[torch.Tensor, torch.Tensor]], step: int) -> torch.Tensor:
+        return reconstruction_loss(*self.decode_map(feature_map, step), *targets[step], self.structures[step])
+
+    def decode_map(self, feature_map: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoder's logits for the map of scale ``step``, scoring that scale's free edges."""
+        return self.decoder(feature_map, self.structures[step].free_edges)
+
+    def corrupt(self, indices: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each code replaced by a random one with probability ``token_noise``: the decoder
+        learns to read the few off tokens that sampling yields."""
+        noisy = []
+        for codes in indices:
+            replace = torch.rand(codes.shape, device=codes.device) < self.config.token_noise
+            noisy.append(torch.where(replace, torch.randint_like(codes, self.config.codebook_size), codes))
+        return noisy
 
     @torch.no_grad()
     def tokenize(self, ops: torch.Tensor, adjacency: torch.Tensor) -> list[torch.Tensor]:
         """Architectures -> code indices per scale, the transformer's training targets."""
         return self.quantizer(self.encoder(ops, adjacency)).indices
 
-    @torch.no_grad()
-    def decode_indices(self, indices: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Code indices per scale -> hard (ops, adjacency) of every sub-architecture g_t.
-
-        The last entry is the full architecture decoded from e_hat = e_hat_T at N x N.
-        """
+    def scale_maps(self, indices: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Code indices per scale -> the map the decoder reads at each scale: e_hat_t
+        region-averaged to n_t x n_t (the last one is e_hat itself at N x N)."""
         maps = self.quantizer.maps_from_indices(indices)
-        return [self.decoder.decode(self.quantizer.pool(m, n)) for m, n in zip(maps, self.scales)]
+        return [self.quantizer.pool(m, n) for m, n in zip(maps, self.scales)]
+
+    @torch.no_grad()
+    def decoder_logits(self, indices: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Code indices per scale -> (op logits, edge logits) of every sub-architecture g_t."""
+        return [self.decode_map(m, step) for step, m in enumerate(self.scale_maps(indices))]

@@ -8,12 +8,13 @@ file, missing or mis-shaped tensors) into one :class:`CheckpointError` that name
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from safetensors import SafetensorError
@@ -22,18 +23,33 @@ from safetensors.torch import load_file, save_file
 from pnag_sampler.errors import CheckpointError
 
 FORMAT = "pnag-sampler-checkpoint"
-FORMAT_VERSION = 1
+#: 2: the structure-aware decoder (position embeddings; only the space's free choices)
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
 def save_checkpoint(path: str | os.PathLike, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Path:
+    with staged_folder(path) as staging:
+        write_checkpoint_files(staging, config, tensors)
+    return Path(path)
+
+
+def write_checkpoint_files(folder: Path, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    """The two files of a checkpoint into an existing (staging) folder."""
+    (folder / CONFIG_FILE).write_text(json.dumps({"format": FORMAT, "version": FORMAT_VERSION, **config}, indent=2))
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(folder / WEIGHTS_FILE))
+
+
+@contextlib.contextmanager
+def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary sibling folder to fill; on success it replaces ``path`` (an old folder there
+    is removed only after the new one is in place), on failure it is removed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        (staging / CONFIG_FILE).write_text(json.dumps({"format": FORMAT, "version": FORMAT_VERSION, **config}, indent=2))
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(staging / WEIGHTS_FILE))
+        yield staging
         if target.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
             os.replace(target, backup / target.name)
@@ -44,7 +60,6 @@ def save_checkpoint(path: str | os.PathLike, config: dict[str, Any], tensors: di
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return target
 
 
 def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -62,7 +77,10 @@ def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) 
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{config_path} is not a PNAG checkpoint config (no format marker '{FORMAT}')")
     if config.get("version") != FORMAT_VERSION:
-        raise CheckpointError(f"{folder} has checkpoint version {config.get('version')}; this release reads version {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{folder} has checkpoint version {config.get('version')}; this release reads version {FORMAT_VERSION} "
+            "(version 1 predates the structure-aware decoder: train it again with `pnag train`)"
+        )
     if expected_space is not None and config.get("space") != expected_space:
         raise CheckpointError(f"{folder} holds weights for space '{config.get('space')}', not '{expected_space}'")
     try:

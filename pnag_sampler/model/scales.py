@@ -8,8 +8,13 @@ precomputed once as matrices, so a whole batch moves between scales with two mat
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
+
+from pnag_sampler.spaces.base import SearchSpace
+from pnag_sampler.spaces.structure import ABSENT, FREE, PRESENT, Structure, full_structure
 
 
 def regions(num_nodes: int, scale: int) -> list[list[int]]:
@@ -56,20 +61,55 @@ def apply_both_sides(matrix: torch.Tensor, feature_map: torch.Tensor) -> torch.T
 
 
 def coarsen_architecture(
-    ops: torch.Tensor, adjacency: torch.Tensor, num_node_types: int, scale: int
+    ops: torch.Tensor, adjacency: torch.Tensor, structure: Structure
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The sub-architecture with ``scale`` nodes that a full architecture implies.
+    """The sub-architecture with ``structure.num_nodes`` nodes that a full architecture implies.
 
-    Region r takes the most frequent operation of its nodes (ties: the earlier node type), and
-    regions r < s are joined when any edge joins their nodes. Because regions are contiguous in
-    topological order, every region of a valid architecture lies on an input-output path, so the
-    coarsened DAG is valid too: these are the targets each scale is trained to decode to.
+    Region r takes the most frequent of its nodes' operations that the scale's structure allows
+    there (ties: the earlier node type), and regions r < s are joined when any edge joins their
+    nodes. Because regions are contiguous in topological order, every region of a valid
+    architecture lies on an input-output path, so the coarsened DAG is valid too: these are the
+    targets each scale is trained to decode to.
     ops (B, N) -> (B, scale); adjacency (B, N, N) -> (B, scale, scale).
     """
-    num_nodes = ops.shape[1]
+    num_nodes, scale = ops.shape[1], structure.num_nodes
     member = membership_matrix(num_nodes, scale).to(adjacency.device)
-    counts = member @ torch.nn.functional.one_hot(ops, num_node_types).float()
-    coarse_ops = counts.argmax(-1)
+    counts = member @ torch.nn.functional.one_hot(ops, structure.vocabulary.shape[1]).float()
+    coarse_ops = counts.masked_fill(~structure.vocabulary.to(counts.device), -1.0).argmax(-1)
     linked = apply_both_sides(member, adjacency[:, None].float())[:, 0] > 0
     coarse_adjacency = (linked & torch.ones_like(linked).triu(diagonal=1)).long()
     return coarse_ops, coarse_adjacency
+
+
+def coarsen_structure(structure: Structure, scale: int, limit: list[tuple[str, ...]] | None, node_types: Sequence[str]) -> Structure:
+    """What a full structure fixes at ``scale`` nodes: an operation region may carry any
+    operation that a full architecture's nodes may, within ``limit`` (a space's rule for
+    sub-architectures), so the structure admits exactly what the space's sub-architecture
+    check does; a pair of regions is joined for sure when a fixed edge joins their nodes,
+    never when no edge may, else free."""
+    member = membership_matrix(structure.num_nodes, scale).bool()
+    middle = structure.vocabulary[1:-1].any(0)
+    vocabulary = torch.stack([structure.vocabulary[0], *[middle] * (scale - 2), structure.vocabulary[-1]])
+    if limit is not None:
+        vocabulary &= full_structure(tuple(node_types), limit, np.zeros((scale, scale))).vocabulary
+    edges = torch.full((scale, scale), ABSENT, dtype=torch.int8)
+    for r in range(scale):
+        for t in range(r + 1, scale):
+            states = structure.edges[member[r]][:, member[t]]
+            edges[r, t] = PRESENT if bool((states == PRESENT).any()) else ABSENT if bool((states == ABSENT).all()) else FREE
+    return Structure(vocabulary, edges)
+
+
+def scale_structures(space: SearchSpace, scales: Sequence[int]) -> list[Structure]:
+    """The structure of every generated scale of ``space``, coarse to fine. A coarse scale
+    with free edges enumerates its valid edge patterns here, so that a space whose scales
+    cannot be projected fails when its model is built, not when it generates."""
+    structures = [
+        space.structure if n == space.num_nodes
+        else coarsen_structure(space.structure, n, space.sub_node_vocabulary(n), space.node_types)
+        for n in scales
+    ]
+    for structure in structures[:-1]:
+        if bool(structure.free_edges.any()):
+            structure.edge_patterns()
+    return structures

@@ -15,10 +15,9 @@ import numpy as np
 import torch
 
 from pnag_sampler.spaces.base import Dag
-from pnag_sampler.spaces.chain import ChainSpace
+from pnag_sampler.spaces.chain import UNUSED, DepthChainSpace
 from pnag_sampler.spaces.vit_network import AutoFormerRanges, AutoFormerViT, Block, vit_flops, vit_parameters
 
-UNUSED = "none"
 IMAGE_SIZE = 224
 
 
@@ -35,7 +34,7 @@ def _embed_token(width: int) -> str:
     return f"embed{width}"
 
 
-class AutoFormerSpace(ChainSpace):
+class AutoFormerSpace(DepthChainSpace):
     """One AutoFormer range (Tiny or Base); modules are the ViT at 224x224, 1000 classes."""
 
     condition_measures = (("params", "params_m"),)
@@ -49,15 +48,9 @@ class AutoFormerSpace(ChainSpace):
             ("embed_dim", tuple(_embed_token(e) for e in ranges.embed_dims)),
             *((f"layer{i}", layers if i < min_depth else (*layers, UNUSED)) for i in range(max_depth)),
         ])
+        self.depth_groups = (("the layers", tuple(range(1, 1 + max_depth))),)
 
     # -- validity -------------------------------------------------------------------------------
-    def _token_problem(self, tokens: Sequence[str]) -> str | None:
-        layers = tokens[1:]
-        depth = sum(t != UNUSED for t in layers)
-        if any(t == UNUSED for t in layers[:depth]):
-            return "an unused layer ('none') may only follow the used ones"
-        return None
-
     def _sub_token_problem(self, tokens: Sequence[str]) -> str | None:
         return None  # any shorter chain builds: its layers in order, the first width given
 

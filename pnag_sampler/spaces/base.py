@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 
 from pnag_sampler.errors import InvalidArchitectureError
+from pnag_sampler.spaces.structure import FREE, Structure, full_structure
 
 INPUT = "input"
 OUTPUT = "output"
@@ -172,6 +174,41 @@ class SearchSpace(abc.ABC):
     @abc.abstractmethod
     def _space_problem(self, dag: Dag) -> str | None:
         """Space-specific rules on top of the generic DAG rules (e.g. NB201's fixed wiring)."""
+
+    def operations_problem(self, dag: Dag) -> str | None:
+        """The check of DiffusionNAG's validity metric (behind the paper's Table 6): the node
+        count and each node's operation, never the edges. Reported beside :meth:`problem`."""
+        if dag.num_nodes != self.num_nodes:
+            return f"{self.name} architectures have {self.num_nodes} nodes, got {dag.num_nodes}"
+        for node, (op, allowed) in enumerate(zip(dag.ops, self.node_vocabulary())):
+            if op not in allowed:
+                return f"node {node} holds {op!r}, not one of {list(allowed)}"
+        return None
+
+    # -- structure: what is fixed, what the decoder chooses ---------------------------------
+    def node_vocabulary(self) -> list[tuple[str, ...]]:
+        """The node types each node of a full architecture may carry."""
+        return [(INPUT,), *[self.operations] * (self.num_nodes - 2), (OUTPUT,)]
+
+    def edge_states(self) -> np.ndarray:
+        """(N, N) states of the forward edges (structure.PRESENT, ABSENT or FREE); by default
+        every forward edge is free."""
+        return np.full((self.num_nodes, self.num_nodes), FREE)
+
+    def sub_node_vocabulary(self, num_nodes: int) -> list[tuple[str, ...]] | None:
+        """Types each node of a ``num_nodes`` sub-architecture may carry where the space limits
+        them beyond its full architectures' types (None: no further limit)."""
+        return None
+
+    @cached_property
+    def structure(self) -> Structure:
+        """The fixed and free parts of a full architecture."""
+        return full_structure(self.node_types, self.node_vocabulary(), self.edge_states())
+
+    def project(self, op_logits: torch.Tensor, edge_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The most likely valid full architecture under decoder logits (B, N, T) and (B, N, N)
+        -> ops (B, N), adjacency (B, N, N). Spaces with rules across nodes refine this."""
+        return self.structure.project(op_logits, edge_logits)
 
     # -- string and parameter forms ---------------------------------------------------------
     @abc.abstractmethod

@@ -13,9 +13,14 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, SearchSpace, dag_problem
+from pnag_sampler.spaces.structure import PRESENT, wiring_states
+
+
+UNUSED = "none"
 
 
 def chain_wiring(num_nodes: int) -> tuple[tuple[int, int], ...]:
@@ -36,6 +41,26 @@ class ChainSpace(SearchSpace):
         # five scales spaced geometrically from 3 to N nodes: a 23-node chain then costs the
         # transformer 823 tokens per architecture instead of 4,319 for every n = 3 .. 23
         self.generation_scales = tuple(int(n) for n in np.unique(np.round(np.geomspace(3, self.num_nodes, 5))))
+
+    # -- structure ------------------------------------------------------------------------------
+    def node_vocabulary(self) -> list[tuple[str, ...]]:
+        return [(INPUT,), *self.slot_tokens, (OUTPUT,)]
+
+    def edge_states(self) -> np.ndarray:
+        return wiring_states(self.num_nodes, self._wiring)
+
+    def project(self, op_logits: torch.Tensor, edge_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The chain's fixed wiring with the most likely slot tokens under the space's rules."""
+        log_probs = self.structure.masked_ops(op_logits)
+        tokens = self._best_tokens(log_probs[:, 1:-1])
+        ops = torch.cat([log_probs[:, :1].argmax(-1), tokens, log_probs[:, -1:].argmax(-1)], 1)
+        adjacency = (self.structure.edges == PRESENT).long().expand(len(ops), -1, -1)
+        return ops, adjacency
+
+    def _best_tokens(self, log_probs: torch.Tensor) -> torch.Tensor:
+        """(B, slots, T) log-probabilities over each slot's tokens -> (B, slots) the most likely
+        tokens that the space's rules across slots allow; by default every slot on its own."""
+        return log_probs.argmax(-1)
 
     # -- validity -------------------------------------------------------------------------------
     def _space_problem(self, dag: Dag) -> str | None:
@@ -85,3 +110,38 @@ class ChainSpace(SearchSpace):
     # -- shared parsing help --------------------------------------------------------------------
     def _parse_error(self, text: Any, expected: str) -> InvalidArchitectureError:
         return InvalidArchitectureError(f"not a {self.name} architecture string ({expected}): {text!r}")
+
+
+class DepthChainSpace(ChainSpace):
+    """A chain whose groups of layer slots (a stage, or all layers) each have a depth: a group's
+    unused layers (``none``) come after its used ones."""
+
+    #: (label, slot indices) of every group whose ``none`` tokens must form a suffix
+    depth_groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def _token_problem(self, tokens: Sequence[str]) -> str | None:
+        for label, slots in self.depth_groups:
+            layers = [tokens[i] for i in slots]
+            depth = sum(t != UNUSED for t in layers)
+            if any(t == UNUSED for t in layers[:depth]):
+                return f"{label}: an unused layer ('none') may only follow the used ones"
+        return None
+
+    def _best_tokens(self, log_probs: torch.Tensor) -> torch.Tensor:
+        """Per group, the best depth: its used prefix takes each slot's best layer, its suffix
+        ``none``; a depth that a slot forbids scores -inf."""
+        unused = self.node_types.index(UNUSED)
+        used_scores, used_tokens = log_probs.index_fill(2, torch.tensor([unused]), -torch.inf).max(-1)
+        unused_scores = log_probs[..., unused]
+        tokens = log_probs.argmax(-1)
+        for _, slots in self.depth_groups:
+            index = torch.tensor(slots)
+            used, empty = used_scores[:, index], unused_scores[:, index]
+            zero = used.new_zeros(len(used), 1)
+            # depth d: slots [0, d) used, [d, m) unused
+            prefix = torch.cat([zero, used.cumsum(1)], 1)
+            suffix = torch.cat([empty.flip(1).cumsum(1).flip(1), zero], 1)
+            depth = (prefix + suffix).argmax(1, keepdim=True)
+            positions = torch.arange(len(slots))[None, :]
+            tokens[:, index] = torch.where(positions < depth, used_tokens[:, index], unused)
+        return tokens

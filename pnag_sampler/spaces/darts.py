@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from pnag_sampler.errors import InvalidArchitectureError
-from pnag_sampler.spaces.base import Dag
+from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag
 from pnag_sampler.spaces.chain import ChainSpace
 from pnag_sampler.spaces.darts_network import (
     PRIMITIVES,
@@ -74,6 +74,26 @@ class DartsSpace(ChainSpace):
         except InvalidArchitectureError as error:
             return str(error)
         return None
+
+    # -- structure ------------------------------------------------------------------------------
+    def sub_node_vocabulary(self, num_nodes: int) -> list[tuple[str, ...]]:
+        """A shorter chain is a cell of (num_nodes - 2) // 2 nodes: its k-th input may read
+        the two cell inputs and the nodes before node k // 2."""
+        return [(INPUT,), *(tuple(t for t in self.operations if parse_token(t)[1] < 2 + k // 2) for k in range(num_nodes - 2)), (OUTPUT,)]
+
+    def _best_tokens(self, log_probs: torch.Tensor) -> torch.Tensor:
+        """Per node, the best pair of inputs from two different states, the smaller first: the
+        best operation per source in each slot, then the best pair of sources."""
+        sources = torch.tensor([parse_token(t)[1] if "~" in t else -1 for t in self.node_types])
+        states = int(sources.max()) + 1
+        by_source = torch.stack([log_probs.masked_fill(sources != s, -torch.inf) for s in range(states)], 2)
+        source_scores, source_tokens = by_source.max(-1)  # (B, slots, states)
+        first, second = source_scores[:, 0::2], source_scores[:, 1::2]
+        pairs = first[..., :, None] + second[..., None, :]  # (B, nodes, states, states)
+        ordered = torch.ones(states, states, dtype=torch.bool).triu(1)
+        best = pairs.masked_fill(~ordered, -torch.inf).flatten(2).argmax(-1)
+        chosen = torch.stack([best // states, best % states], -1).flatten(1)  # (B, slots)
+        return source_tokens.gather(2, chosen[..., None]).squeeze(-1)
 
     # -- cells <-> architectures ----------------------------------------------------------------
     def cells(self, dag: Dag) -> tuple[CellSpec, CellSpec]:

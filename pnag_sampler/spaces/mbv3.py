@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from pnag_sampler.spaces.base import Dag
-from pnag_sampler.spaces.chain import ChainSpace
+from pnag_sampler.spaces.chain import UNUSED, DepthChainSpace
 from pnag_sampler.spaces.mbv3_network import (
     DEPTHS,
     EXPAND_RATIOS,
@@ -29,7 +29,6 @@ from pnag_sampler.spaces.mbv3_network import (
 )
 from pnag_sampler.spaces.ofa_evaluators import SubnetSpec, note10_latency_ms, predicted_accuracies
 
-UNUSED = "none"
 #: what an unused layer's kernel and expand ratio are in the flat parameters and OFA specs
 UNUSED_LAYER: Layer = (KERNEL_SIZES[0], EXPAND_RATIOS[0])
 
@@ -46,11 +45,13 @@ def _parse_layer(text: str) -> Layer:
 LAYER_TOKENS = tuple(_layer_token(k, e) for k in KERNEL_SIZES for e in EXPAND_RATIOS)
 
 
-class MobileNetV3Space(ChainSpace):
+class MobileNetV3Space(DepthChainSpace):
     """OFA's ``ofa_mbv3_d234_e346_k357_w1.2`` subnets at resolutions 160..224."""
 
     name = "mbv3"
     condition_measures = (("performance", "accuracy"), ("latency", "latency_ms"))
+    #: slot 0 is the resolution, then 4 layer slots per stage
+    depth_groups = tuple((f"stage {s}", tuple(range(1 + s * MAX_DEPTH, 1 + (s + 1) * MAX_DEPTH))) for s in range(NUM_STAGES))
 
     def __init__(self) -> None:
         min_depth = min(DEPTHS)
@@ -61,14 +62,6 @@ class MobileNetV3Space(ChainSpace):
                 for s in range(NUM_STAGES) for l in range(MAX_DEPTH)
             ),
         ])
-
-    # -- validity -------------------------------------------------------------------------------
-    def _token_problem(self, tokens: Sequence[str]) -> str | None:
-        for stage, layers in enumerate(self._stage_tokens(tokens)):
-            depth = sum(t != UNUSED for t in layers)
-            if any(t == UNUSED for t in layers[:depth]):
-                return f"stage {stage}: an unused layer ('none') may only follow the used ones"
-        return None
 
     @staticmethod
     def _stage_tokens(tokens: Sequence[str]) -> list[Sequence[str]]:

@@ -29,6 +29,7 @@ from torch import nn
 
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, DagCell, SearchSpace, require_positive
+from pnag_sampler.spaces.structure import ABSENT, FREE
 
 Link = tuple[int, ...]
 Ops = tuple[str, ...]
@@ -171,6 +172,38 @@ class NasBenchGraphSpace(SearchSpace):
         if set(dag.ops[1:-1]) == {"skip"}:
             return "all four operations are 'skip' (the identity), which the benchmark excludes"
         return None
+
+    # -- structure ------------------------------------------------------------------------------
+    def edge_states(self) -> np.ndarray:
+        """Each op node reads one earlier node and the output reads the leaves: every forward
+        edge but input -> output is free; the links decide which are present."""
+        states = np.triu(np.full((NUM_NODES, NUM_NODES), FREE), k=1)
+        states[0, NUM_NODES - 1] = ABSENT
+        return states
+
+    @cached_property
+    def _link_adjacency(self) -> torch.Tensor:
+        """(links, N, N) adjacency of every link pattern."""
+        return torch.stack([torch.from_numpy(_dag(link, ("skip",) * NUM_OP_NODES).adjacency()) for link in LINKS])
+
+    def project(self, op_logits: torch.Tensor, edge_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The best link pattern by edge logits and the best operations by op logits, which
+        are independent; where the best operations are all ``skip``, the cheapest single change
+        to another operation (the benchmark has no all-skip cell)."""
+        log_probs = self.structure.masked_ops(op_logits)[:, 1:-1]
+        ops = log_probs.argmax(-1)
+        if "skip" in self.operations:
+            skip = self.node_types.index("skip")
+            all_skip = (ops == skip).all(1)
+            if bool(all_skip.any()):
+                best_other, other_type = log_probs.index_fill(2, torch.tensor([skip]), -torch.inf).max(-1)
+                node = (log_probs[..., skip] - best_other).argmin(1)
+                rows = all_skip.nonzero().squeeze(1)
+                ops[rows, node[rows]] = other_type[rows, node[rows]]
+        patterns = self._link_adjacency.to(edge_logits.device)
+        best = (edge_logits[:, None] * patterns).sum((2, 3)).argmax(1)
+        ends = ops.new_tensor([self.node_types.index(INPUT), self.node_types.index(OUTPUT)]).expand(len(ops), 2)
+        return torch.cat([ends[:, :1], ops, ends[:, 1:]], 1), patterns[best]
 
     def _link_and_ops(self, dag: Dag) -> tuple[Link, Ops]:
         self.require_valid(dag)

@@ -23,6 +23,7 @@ from torch import nn
 
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, DagCell, SearchSpace, require_positive
+from pnag_sampler.spaces.structure import wiring_states
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: cell edges (from cell node, to cell node) in official string order; op node k+1 is edge k
@@ -145,6 +146,10 @@ class NB201Space(SearchSpace):
             f"NB201 cells have the fixed wiring {list(WIRING)}; missing edges "
             f"{sorted(set(WIRING) - edges)}, unexpected edges {sorted(edges - set(WIRING))}"
         )
+
+    def edge_states(self) -> np.ndarray:
+        """Every cell has the same wiring: no edge is free."""
+        return wiring_states(NUM_NODES, WIRING)
 
     def _cell(self, cell_ops: tuple[str, ...]) -> Dag:
         return Dag((INPUT, *cell_ops, OUTPUT), WIRING)

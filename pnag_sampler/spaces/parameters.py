@@ -28,6 +28,7 @@ import numpy as np
 
 from pnag_sampler.errors import InvalidArchitectureError, PNAGError
 from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, SearchSpace
+from pnag_sampler.spaces.structure import wiring_states
 
 DEFAULT_MAX_LEVELS = 16
 
@@ -184,6 +185,9 @@ class ParameterSpace(SearchSpace):
         return -(-group * len(self.operations) // groups.count)
 
     # -- validity -----------------------------------------------------------------------------
+    def edge_states(self) -> np.ndarray:
+        return wiring_states(self.num_nodes, self._wiring)
+
     def _space_problem(self, dag: Dag) -> str | None:
         if dag.edges != self._wiring:
             return "the wiring must be the chain input -> parameters in order -> output"
