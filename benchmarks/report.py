@@ -119,6 +119,11 @@ def shipped_weights(results: dict) -> list[str]:
             options = ", ".join(f"{k} {v}" for k, v in row["options"].items() if k != "performance") or "defaults"
             lines.append(f"| {space} ({rows['task']}) | {name} ({options}) | {_validity_cells(row)} | {_f(row['mean_test_of_distinct'], 4)} | "
                          f"{_f(row['best_test'], 4)} | {_f(row['ms_per_architecture'], 2)} | {_f(rows['space_mean_test'], 4)} / {_f(rows['space_best_test'], 4)} |")
+    lines += ["", "Stage 2's teacher-forced loss per architecture (nats, null condition, 2,000 training architectures):", "",
+              "| space | loss per architecture | ln(training-set size) |", "|---|---|---|"]
+    for space, rows in results["spaces"].items():
+        loss = rows["stage2_loss"]
+        lines.append(f"| {space} | {_f(loss['nats_per_architecture'], 1)} | {_f(loss['ln_training_set_size'], 1)} |")
     lines += ["", "Sweep of the top-condition settings (mean over the sweep's seeds):", "",
               "| space | guidance | temperature | top-p | distinct / 1,000 | mean test of distinct |", "|---|---|---|---|---|---|"]
     for space, rows in results["spaces"].items():

@@ -9,6 +9,9 @@
    setting: raw, paper-comparable and delivered validity, the share the projection changed,
    distinct valid architectures per 1,000, and the mean and best test score of the distinct
    delivered ones.
+3. Stage 2's teacher-forced loss per architecture (nats, summed over its tokens, null
+   condition) on 2,000 of its training architectures, next to ln(training-set size), what a
+   model that has learned the set reaches.
 
 The shipped weights were trained on every architecture and every task's scores, so novelty is 0
 by construction and the scores describe the product users get, not transfer (see
@@ -24,12 +27,16 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG, Generation
 from pnag_sampler.metrics import generation_report
+from pnag_sampler.model.graph_tensors import dags_to_tensors
+from pnag_sampler.model.training import next_scale_inputs
 from pnag_sampler.pretraining import training_set_of
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +51,21 @@ def scores_of(generation: Generation, task: str) -> dict:
     distinct = {generation.space.to_string(d) for d in generation.architectures}
     values = np.array([test[table.index(text)] for text in distinct])
     return {"distinct": len(distinct), "mean_test_of_distinct": float(values.mean()), "best_test": float(values.max())}
+
+
+@torch.no_grad()
+def stage2_loss_per_architecture(model: PNAG, architectures: list, batch: int = 250) -> float:
+    """Mean summed cross-entropy of each architecture's tokens under the null condition."""
+    total = 0.0
+    for start in range(0, len(architectures), batch):
+        ops, adjacency = dags_to_tensors(model.space.node_types, architectures[start:start + batch])
+        indices = model.autoencoder.tokenize(ops, adjacency)
+        rows = len(ops)
+        logits = model.transformer(next_scale_inputs(model.autoencoder, indices), torch.zeros(rows, model.condition_layout.dim),
+                                   torch.ones(rows, dtype=torch.bool))
+        targets = torch.cat([scale.flatten(1) for scale in indices], dim=1)
+        total += float(F.cross_entropy(logits.transpose(1, 2), targets, reduction="sum"))
+    return total / len(architectures)
 
 
 def sweep(model: PNAG, task: str, n: int, seeds: list[int], min_unique: int, quick: bool) -> dict:
@@ -82,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         strings = training.strings() if training is not None else []
         test = get_benchmark(space).test(task)
         tuned = sweep(model, task, args.n, sweep_seeds, args.min_unique, args.quick)
-        rows = {"task": task, "space_mean_test": float(test.mean()), "space_best_test": float(test.max()),
+        every = training.architectures() if training is not None else get_benchmark(space).architectures()
+        subset = [every[i] for i in np.random.default_rng(args.seed).choice(len(every), min(2000, len(every)), replace=False)]
+        loss = {"nats_per_architecture": stage2_loss_per_architecture(model, subset), "ln_training_set_size": float(np.log(len(every))),
+                "architectures_measured": len(subset)}
+        rows = {"task": task, "space_mean_test": float(test.mean()), "space_best_test": float(test.max()), "stage2_loss": loss,
                 "space_cells_at_or_above_93": int((test >= 93.0).sum()) if space == "nb201" else None, "sweep": tuned}
         for name, options in (("unconditional", {}), ("top, chosen setting", tuned["chosen"])):
             generation = model.generate(args.n, seed=args.seed, **options)

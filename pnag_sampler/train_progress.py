@@ -73,20 +73,20 @@ class TrainingProgress:
         record = config.get(PROGRESS_KEY)
         if record is None:
             raise CheckpointError(f"{path} holds no unfinished run to resume (a finished checkpoint or none)")
-        differing = {k: (record["settings"].get(k), v) for k, v in settings.items() if record["settings"].get(k) != v}
-        if differing:
-            detail = ", ".join(f"{k}: run {old!r}, now {new!r}" for k, (old, new) in differing.items())
-            raise CheckpointError(f"{path} was started with other settings ({detail}); resume with the run's own")
         progress = cls(path, settings)
         try:
+            recorded = dict(record["settings"])
             progress.finished = _unpack(record["finished"], tensors)
             if record["current"] is not None:
                 stage, state, seconds = _unpack(record["current"], tensors)
                 progress._current = (stage, EpochState(**state), seconds)
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{path}: its training progress is malformed ({error!r})") from None
-        model = PNAG.load(path)
-        return model, progress
+        differing = {k: (recorded.get(k), v) for k, v in settings.items() if recorded.get(k) != v}
+        if differing:
+            detail = ", ".join(f"{k}: run {old!r}, now {new!r}" for k, (old, new) in differing.items())
+            raise CheckpointError(f"{path} was started with other settings ({detail}); resume with the run's own")
+        return PNAG.load(path), progress
 
     def done(self, stage: str) -> bool:
         return stage in self.finished
