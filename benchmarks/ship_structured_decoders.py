@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     "architectures": len(architectures), "epochs": args.epochs, "batch_size": args.batch_size,
                     "decoder_hidden": model.autoencoder_config.decoder_hidden,
                     "seconds": round(seconds, 1), "device": "cpu", "threads": args.threads, "seed": args.seed,
-                    "loss": [round(v, 5) for v in history["decoder"]],
+                    "loss": [round(v, 5) for v in history["total"]],
                     "reconstruction": reconstruction(model, architectures),
                 }
                 fitted[key] = (name, entry)

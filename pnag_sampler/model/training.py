@@ -12,7 +12,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -79,6 +79,49 @@ def run_epochs(
     return history
 
 
+def _stage1_loop(
+    description: str,
+    model: ArchitectureAutoencoder,
+    size: int,
+    parameters: Iterable[torch.nn.Parameter],
+    batch_losses: Callable[[torch.Tensor], dict[str, torch.Tensor]],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    progress: bool,
+    resume: EpochState | None,
+    on_epoch: EpochCallback | None,
+) -> dict[str, list[float]]:
+    """AdamW with a cosine schedule over epochs of shuffled batches of ``size`` architectures;
+    ``batch_losses`` gives a batch's loss terms, of which ``total`` is minimised."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+
+    def train_epoch() -> dict[str, float]:
+        sums: dict[str, float] = {}
+        batches, start = 0, time.perf_counter()
+        for batch in _batches(size, batch_size, generator):
+            losses = batch_losses(batch)
+            optimizer.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            optimizer.step()
+            for name, value in losses.items():
+                sums[name] = sums.get(name, 0.0) + float(value.detach())
+            batches += 1
+        schedule.step()
+        return {**{name: value / batches for name, value in sums.items()}, "architectures_per_second": size / (time.perf_counter() - start)}
+
+    model.train()
+    try:
+        return run_epochs(description, epochs, train_epoch, optimizer, schedule, generator,
+                          progress=progress, resume=resume, on_epoch=on_epoch)
+    finally:
+        model.eval().to("cpu")
+
+
 def train_autoencoder(
     model: ArchitectureAutoencoder,
     ops: torch.Tensor,
@@ -94,32 +137,12 @@ def train_autoencoder(
     on_epoch: EpochCallback | None = None,
 ) -> dict[str, list[float]]:
     """Stage 1 on a set of architectures; returns the mean loss terms per epoch."""
-    generator = torch.Generator().manual_seed(seed)
     model.to(device)
     ops, adjacency = ops.to(device), adjacency.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
-
-    def train_epoch() -> dict[str, float]:
-        sums: dict[str, float] = {}
-        batches, start = 0, time.perf_counter()
-        for batch in _batches(len(ops), batch_size, generator):
-            losses = model.losses(ops[batch], adjacency[batch])
-            optimizer.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            optimizer.step()
-            for name, value in losses.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-            batches += 1
-        schedule.step()
-        return {**{name: value / batches for name, value in sums.items()}, "architectures_per_second": len(ops) / (time.perf_counter() - start)}
-
-    model.train()
-    try:
-        return run_epochs("stage 1: encoder + MSQ + decoder", epochs, train_epoch, optimizer, schedule, generator,
-                          progress=progress, resume=resume, on_epoch=on_epoch)
-    finally:
-        model.eval().to("cpu")
+    return _stage1_loop(
+        "stage 1: encoder + MSQ + decoder", model, len(ops), model.parameters(), lambda batch: model.losses(ops[batch], adjacency[batch]),
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, resume=resume, on_epoch=on_epoch,
+    )
 
 
 def train_decoder(
@@ -138,39 +161,26 @@ def train_decoder(
 ) -> dict[str, list[float]]:
     """The decoder alone on the frozen encoder's and quantizer's tokens: every scale's map,
     clean and with token noise, to its coarsened architecture. The tokens, and so a trained
-    stage 2, stay as they are. Returns the mean loss per epoch."""
-    generator = torch.Generator().manual_seed(seed)
+    stage 2, stay as they are. Returns the mean loss per epoch (``total``)."""
     model.to(device)
     ops, adjacency = ops.to(device), adjacency.to(device)
     indices = model.tokenize(ops, adjacency)
     targets = model.scale_targets(ops, adjacency)
-    optimizer = torch.optim.AdamW(model.decoder.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
 
-    def train_epoch() -> dict[str, float]:
-        total, batches, start = 0.0, 0, time.perf_counter()
-        for batch in _batches(len(ops), batch_size, generator):
-            codes = [scale[batch] for scale in indices]
-            batch_targets = [(o[batch], a[batch]) for o, a in targets]
-            loss = torch.zeros((), device=ops.device)
-            for variant in (codes, model.corrupt(codes)):
-                with torch.no_grad():
-                    maps = model.scale_maps(variant)
-                loss = loss + sum(model.scale_loss(m, batch_targets, t) for t, m in enumerate(maps))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach())
-            batches += 1
-        schedule.step()
-        return {"decoder": total / batches, "architectures_per_second": len(ops) / (time.perf_counter() - start)}
+    def batch_losses(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        codes = [scale[batch] for scale in indices]
+        batch_targets = [(o[batch], a[batch]) for o, a in targets]
+        total = torch.zeros((), device=ops.device)
+        for variant in (codes, model.corrupt(codes)):
+            with torch.no_grad():
+                maps = model.scale_maps(variant)
+            total = total + sum(model.scale_loss(m, batch_targets, t) for t, m in enumerate(maps))
+        return {"total": total}
 
-    model.train()
-    try:
-        return run_epochs("stage 1: decoder on frozen tokens", epochs, train_epoch, optimizer, schedule, generator,
-                          progress=progress, resume=resume, on_epoch=on_epoch)
-    finally:
-        model.eval().to("cpu")
+    return _stage1_loop(
+        "stage 1: decoder on frozen tokens", model, len(ops), model.decoder.parameters(), batch_losses,
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, resume=resume, on_epoch=on_epoch,
+    )
 
 
 def next_scale_inputs(autoencoder: ArchitectureAutoencoder, indices: list[torch.Tensor]) -> list[torch.Tensor]:
