@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
+import torch
 from scipy.stats import rankdata
 
 from pnag_sampler.generator import PNAG
@@ -67,7 +68,9 @@ class OnlineSearch:
         rng = np.random.default_rng(seed)
         self._samples = space.sample(rng, training.structure_samples)
         self._prior = self._samples[: training.prior_samples]
-        self._model = PNAG(space, transformer_options={"width": 32, "depth": 2, "heads": 2})
+        with torch.random.fork_rng():  # initial weights from the seed alone, whatever ran before
+            torch.manual_seed(seed)
+            self._model = PNAG(space, transformer_options={"width": 32, "depth": 2, "heads": 2})
         self._model.fit_autoencoder(
             self._samples, epochs=training.autoencoder_epochs, batch_size=training.batch_size, seed=seed, progress=False,
         )

@@ -107,6 +107,7 @@ def test_demo_compares_generated_with_random():
     out = json.loads(result.stdout)
     assert len(out["generated"]) == len(out["random"]) == 5
     assert out["best_in_space_test"] == pytest.approx(94.3733, abs=1e-3)
+    assert 0 <= out["raw_valid"] <= 5 and out["changed_by_projection"] == 5 - out["raw_valid"]
 
 
 def test_study_main_job_writes_sqlite_plot_and_json(tmp_path):
