@@ -92,6 +92,8 @@ def test_unmeetable_or_unknown_budgets_are_refused(tiny_mbv3_weights, args, mess
         (["train", "--space", "nb201", "--out", "/tmp/x", "--tasks", "mnist"], "unknown task 'mnist'"),
         (["generate", "--space", "nb201", "--target", "best"], "--target is 'top', 'none' or a quantile"),
         (["generate", "--space", "darts2"], "invalid choice: 'darts2'"),
+        (["train", "--space", "nb201", "--out", "/tmp/x", "--device", "cuda"], "this machine has no CUDA device"),
+        (["train", "--space", "nb201", "--out", "/nonexistent/run", "--resume"], "not a checkpoint folder"),
     ],
 )
 def test_bad_input_gives_one_clear_error(args, message):
