@@ -163,8 +163,14 @@ class PNAGSampler(BaseSampler):
         warn_independent_sampling: bool = True,
         candidate_source: str = "generated",
     ) -> None:
-        if n_startup_trials < 0 or n_pnag_trials < 0:
-            raise ValueError("n_startup_trials and n_pnag_trials must be non-negative")
+        for name, value, minimum in (("seed", seed, 0), ("n_startup_trials", n_startup_trials, 0), ("pool_size", pool_size, 1),
+                                     ("n_pnag_trials", n_pnag_trials, 0)):
+            if value is None and name == "seed":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"PNAGSampler: {name} must be an integer >= {minimum}, got {value!r}")
+        if isinstance(cfg_scale, bool) or not isinstance(cfg_scale, (int, float)) or not math.isfinite(cfg_scale) or cfg_scale < 0:
+            raise ValueError(f"PNAGSampler: cfg_scale must be a finite number >= 0, got {cfg_scale!r}")
         if base_sampler is not None and acquisition_sampler is not None:
             raise ValueError("give base_sampler (PNAG as initial design) or acquisition_sampler (PNAG as candidate pool), not both")
         if acquisition_sampler is not None:

@@ -20,7 +20,7 @@ import torch
 
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderConfig
-from pnag_sampler.model.checkpoint import load_checkpoint, load_state, save_checkpoint
+from pnag_sampler.model.checkpoint import load_checkpoint, load_state, require_sizes, save_checkpoint
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.predictor import PredictorConfig
@@ -420,6 +420,7 @@ class PNAG:
     def from_config(cls, config: Mapping[str, Any], source: str | os.PathLike) -> "PNAG":
         """An untrained model shaped as a checkpoint's ``config.json`` says (``source`` names
         the checkpoint in errors)."""
+        require_sizes(config, source)
         try:
             search_space = get_space(config["space"])
             if list(search_space.node_types) != config["node_types"]:

@@ -121,6 +121,39 @@ def test_checkpoint_with_mis_shaped_weights_fails_clearly(tiny_model, tmp_path):
         PNAG.load(folder)
 
 
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["autoencoder"].update(num_nodes=-1), "autoencoder.num_nodes = -1 is not an integer in 3..64"),
+        (lambda c: c["transformer"].update(width=10**6), "transformer.width = 1000000 is not an integer in 1..2048"),
+        (lambda c: c["autoencoder"].update(channels="16"), "autoencoder.channels = '16' is not an integer"),
+        (lambda c: c.update(condition_fields=[["performance", 10**9]]), "condition_fields[0] width"),
+    ],
+)
+def test_malformed_config_is_refused_before_any_tensor_is_built(tiny_model, tmp_path, edit, message):
+    folder = tiny_model.save(tmp_path / "w")
+    config = json.loads((folder / "config.json").read_text())
+    edit(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError) as error:
+        PNAG.load(folder)
+    assert message in str(error.value)
+
+
+def test_deeply_nested_config_and_a_mis_shaped_tensor_are_named(tiny_model, tmp_path):
+    folder = tiny_model.save(tmp_path / "w")
+    text = (folder / "config.json").read_text()
+    (folder / "config.json").write_text(text[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(CheckpointError, match="nested too deeply"):
+        PNAG.load(folder)
+    folder = tiny_model.save(tmp_path / "v")
+    config = json.loads((folder / "config.json").read_text())
+    config["transformer"]["width"] = 64
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"tensor 'transformer\.[a-z_.0-9]+' has shape \[\d+(, \d+)*\], the config makes it"):
+        PNAG.load(folder)
+
+
 def test_interrupted_save_leaves_nothing_behind(tiny_model, tmp_path, monkeypatch):
     import pnag_sampler.model.checkpoint as checkpoint
 

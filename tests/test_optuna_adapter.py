@@ -359,3 +359,13 @@ def test_pnag_sampler_runs_on_the_chain_spaces(space):
     cells = [t.system_attrs[f"pnag:architecture:{space}"] for t in study.trials]
     assert len(set(cells)) == 4
     assert all(search_space.is_valid(search_space.from_string(c)) for c in cells)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"seed": "x"}, "seed"), ({"seed": -1}, "seed"), ({"pool_size": -5}, "pool_size"), ({"pool_size": 2.5}, "pool_size"),
+     ({"n_startup_trials": -1}, "n_startup_trials"), ({"cfg_scale": float("nan")}, "cfg_scale"), ({"cfg_scale": "2"}, "cfg_scale")],
+)
+def test_bad_constructor_arguments_are_refused_by_name(kwargs, name):
+    with pytest.raises(ValueError, match=f"PNAGSampler: {name} must be"):
+        PNAGSampler(**kwargs)

@@ -74,6 +74,8 @@ def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) 
         config = json.loads(config_path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CheckpointError(f"{config_path} is not valid JSON ({error})") from None
+    except RecursionError:
+        raise CheckpointError(f"{config_path} is nested too deeply to be a PNAG checkpoint config") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{config_path} is not a PNAG checkpoint config (no format marker '{FORMAT}')")
     if config.get("version") != FORMAT_VERSION:
@@ -90,11 +92,67 @@ def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) 
     return config, tensors
 
 
+#: the sizes a config may ask for, (low, high) per section and field: every space this package
+#: builds fits well inside, and a corrupt or hostile config is refused before it allocates
+SIZE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
+    "autoencoder": {"num_nodes": (3, 64), "num_node_types": (3, 1024), "channels": (1, 1024), "hidden": (1, 2048),
+                    "encoder_layers": (1, 32), "codebook_size": (2, 65536), "decoder_hidden": (1, 2048)},
+    "transformer": {"width": (1, 2048), "depth": (1, 48), "heads": (1, 64)},
+    "surrogate.predictor": {"num_nodes": (3, 64), "num_node_types": (3, 1024), "hidden": (1, 2048), "layers": (1, 32),
+                            "task_dim": (1, 1024)},
+    "surrogate": {"members": (1, 64)},
+}
+MAX_CONDITION_FIELDS = 64
+MAX_CONDITION_WIDTH = 4096
+
+
+def _section(config: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        config = config.get(key) if isinstance(config, dict) else None
+    return config
+
+
+def _require_int(source: str | os.PathLike, name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CheckpointError(f"{source}: config.json's {name} = {value!r} is not an integer in {low}..{high}")
+
+
+def require_sizes(config: dict[str, Any], source: str | os.PathLike) -> None:
+    """Refuse a config whose sizes are out of range, naming the field, before any module is built."""
+    for path, limits in SIZE_LIMITS.items():
+        section = _section(config, path)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            raise CheckpointError(f"{source}: config.json's {path} must be an object, got {type(section).__name__}")
+        for key, (low, high) in limits.items():
+            if key in section:
+                _require_int(source, f"{path}.{key}", section[key], low, high)
+    fields = config.get("condition_fields", [])
+    if not isinstance(fields, list) or len(fields) > MAX_CONDITION_FIELDS:
+        raise CheckpointError(f"{source}: config.json's condition_fields must be a list of at most {MAX_CONDITION_FIELDS} [name, width] pairs")
+    for index, field in enumerate(fields):
+        if not (isinstance(field, list) and len(field) == 2 and isinstance(field[0], str)):
+            raise CheckpointError(f"{source}: config.json's condition_fields[{index}] is not a [name, width] pair: {field!r}")
+        _require_int(source, f"condition_fields[{index}] width", field[1], 1, MAX_CONDITION_WIDTH)
+
+
 def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: str | os.PathLike) -> None:
-    """Load ``prefix.*`` tensors into ``module`` strictly; mismatches become CheckpointError."""
+    """Load ``prefix.*`` tensors into ``module`` strictly; a missing, mis-shaped or unexpected
+    tensor becomes one CheckpointError that names it."""
     state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise CheckpointError(f"{source}: the '{prefix}' weights do not fit this model ({first_line})") from None
+    expected = module.state_dict()
+    problem = None
+    for key, tensor in expected.items():
+        if key not in state:
+            problem = f"tensor '{prefix}.{key}' is missing"
+        elif tuple(state[key].shape) != tuple(tensor.shape):
+            problem = f"tensor '{prefix}.{key}' has shape {list(state[key].shape)}, the config makes it {list(tensor.shape)}"
+        if problem:
+            break
+    unexpected = sorted(set(state) - set(expected))
+    if problem is None and unexpected:
+        problem = f"tensor '{prefix}.{unexpected[0]}' is not part of this model" + (f" ({len(unexpected) - 1} more)" if len(unexpected) > 1 else "")
+    if problem is not None:
+        raise CheckpointError(f"{source}: the '{prefix}' weights do not fit this model: {problem}")
+    module.load_state_dict(state, strict=True)
