@@ -200,6 +200,20 @@ class PNAGSampler(BaseSampler):
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
 
+    # -- pickling (Ray Tune sends the sampler to its searcher; joblib.dump(study) carries it) --
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but what belongs to one process: the lock, the loaded models and their
+        pools (a pure function of weights and seed, rebuilt on first use) and the cache of one
+        storage object's finished trials."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state.update(_searches={}, _configuration_searches={}, _finished={}, _finished_owner=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -- hand-over to a base sampler ------------------------------------------------------
     def _handed_over(self, trial: FrozenTrial) -> bool:
         return self._base_sampler is not None and trial.number >= self._n_pnag_trials

@@ -369,3 +369,22 @@ def test_pnag_sampler_runs_on_the_chain_spaces(space):
 def test_bad_constructor_arguments_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError, match=f"PNAGSampler: {name} must be"):
         PNAGSampler(**kwargs)
+
+
+def test_the_sampler_pickles_before_and_during_a_study_and_the_copy_goes_on():
+    """As Optuna's own samplers do: Ray Tune pickles the searcher that holds it, and
+    joblib.dump(study) carries it. The copy drops its loaded model and pools and rebuilds them."""
+    import pickle
+
+    table = get_benchmark("nb201")
+
+    def objective(trial):
+        return float(table.validation("cifar100")[table.index(suggest_architecture(trial, "nb201"))])
+
+    pickle.loads(pickle.dumps(PNAGSampler(seed=1)))
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=1, pool_size=64))
+    study.optimize(objective, n_trials=3)
+    copy = pickle.loads(pickle.dumps(study))
+    copy.optimize(objective, n_trials=3)
+    cells = [_cell_of(t.params) for t in copy.trials]
+    assert len(copy.trials) == 6 and len(set(cells)) == 6
