@@ -1,14 +1,14 @@
-"""NNI 3.0 adapters: :class:`PNAGStrategy` and :class:`PNAGEvolution` for NAS, :class:`PNAGTuner` for HPO.
+"""NNI 3.0 adapters: ``PNAGStrategy`` and ``PNAGEvolution`` for NAS, ``PNAGTuner`` for HPO.
 
 All three model the space the way PNAGSampler models a user's Optuna space: the space's
 parameters (NNI's ``model_space.simplify()`` labels, or an HPO search-space JSON) become a
-:class:`~pnag_sampler.spaces.parameters.ParameterSpace`, the first ``n_startup`` samples are
+``pnag_sampler.spaces.parameters.ParameterSpace``, the first ``n_startup`` samples are
 uniform, then an online PNAG (stage 1 on samples of the space, stage 2 on the results) proposes.
 NNI maximises the reported metric; ``PNAGTuner`` follows its ``optimize_mode``.
 
 NNI quirks handled here, so users do not meet them: ``NNI_FRAMEWORK`` defaults to ``none`` when
 this module is imported (otherwise ``nni.nas`` imports pytorch_lightning);
-:func:`loopback_only` makes NNI's Node.js web server listen on 127.0.0.1 instead of every
+``loopback_only`` makes NNI's Node.js web server listen on 127.0.0.1 instead of every
 interface (tests and examples run experiments inside it).
 """
 
@@ -18,8 +18,9 @@ import contextlib
 import logging
 import math
 import os
+from collections.abc import Iterator, Mapping
 from importlib import resources
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 os.environ.setdefault("NNI_FRAMEWORK", "none")
 
@@ -40,10 +41,9 @@ from nni.nas.space import model_context  # noqa: E402
 from nni.nas.strategy import RegularizedEvolution, Strategy  # noqa: E402
 from nni.tuner import Tuner  # noqa: E402
 
-from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch, configuration_search  # noqa: E402
-from pnag_sampler.configurations import ConfigurationSearch  # noqa: E402
 from pnag_sampler.errors import InvalidArchitectureError, UnsupportedParameterError  # noqa: E402
-from pnag_sampler.online import OnlineTraining  # noqa: E402
+from pnag_sampler.search.configurations import ArchitectureConfigurationSearch, ConfigurationSearch, configuration_search  # noqa: E402
+from pnag_sampler.search.options import OnlineTraining, SearchOptions  # noqa: E402
 from pnag_sampler.spaces import get_space  # noqa: E402
 from pnag_sampler.spaces.parameters import Parameter  # noqa: E402
 
@@ -110,14 +110,16 @@ class ArchitectureModelSpace(ModelSpace):
         if frozen_context.current():  # a frozen model: the values above are the sampled ones
             search_space = get_space(space)
             try:
-                dag = search_space.from_params({slot: self.values[f"{self.space_name}/{slot}"] for slot in search_space.parameter_choices()})
+                dag = search_space.from_params(
+                    {slot: self.values[f"{self.space_name}/{slot}"] for slot in search_space.parameter_choices()}
+                )
             except InvalidArchitectureError:  # e.g. NAS-Bench-Graph's all-skip cell: architecture stays None
                 return
             self.architecture = search_space.to_string(dag)
             if build_network:
                 self.network = search_space.build_module(dag, **network_options)
 
-    def freeze(self, sample: Mapping[str, Any]) -> "ArchitectureModelSpace":
+    def freeze(self, sample: Mapping[str, Any]) -> ArchitectureModelSpace:
         with model_context(dict(sample)):
             return ArchitectureModelSpace(self.space_name, self.build_network, **self.network_options)
 
@@ -131,7 +133,8 @@ def parameters_of_search_space(search_space: Mapping[str, Mapping[str, Any]]) ->
     """An NNI HPO search-space JSON -> parameters; an unsupported ``_type`` names its parameter."""
     parameters = []
     for name, spec in search_space.items():
-        kind, values = spec.get("_type"), spec.get("_value")
+        kind = spec.get("_type")
+        values: Any = spec.get("_value")  # NNI's JSON, checked by use below
         if kind == "choice" and not any(isinstance(v, dict) and "_name" in v for v in values):
             parameters.append(Parameter(name, choices=tuple(values)))
         elif kind == "randint":
@@ -139,7 +142,9 @@ def parameters_of_search_space(search_space: Mapping[str, Mapping[str, Any]]) ->
         elif kind in ("uniform", "loguniform"):
             parameters.append(Parameter(name, low=float(values[0]), high=float(values[1]), log=kind == "loguniform"))
         elif kind in ("quniform", "qloguniform"):
-            parameters.append(Parameter(name, low=float(values[0]), high=float(values[1]), log=kind == "qloguniform", step=float(values[2])))
+            parameters.append(
+                Parameter(name, low=float(values[0]), high=float(values[1]), log=kind == "qloguniform", step=float(values[2]))
+            )
         else:
             raise UnsupportedParameterError(
                 f"PNAGTuner cannot model parameter '{name}' of type {kind!r}: supported are choice (not nested), "
@@ -163,19 +168,15 @@ def _plain(sample: Mapping[str, Any]) -> dict[str, Any]:
     return {str(label): value for label, value in sample.items()}
 
 
-def _search_options(seed, n_startup, pool_size, cfg_scale, training, weights) -> dict[str, Any]:
-    """Keyword arguments of :func:`configuration_search`, shared by the strategies and the tuner."""
-    return dict(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=training, weights=weights)
-
-
 # -- NAS strategies -----------------------------------------------------------------------------
 class _PNAGProposals:
     """What a PNAG NAS strategy remembers: finished samples with metrics, failed and running ones.
 
     Everything is plain data, so ``state_dict``/``load_state_dict`` can resume an experiment."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: SearchOptions, weights: str | None) -> None:
         self.options = options
+        self.weights = weights
         self.search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self.evaluated: list[tuple[dict, float]] = []
         self.failed: list[dict] = []
@@ -183,9 +184,13 @@ class _PNAGProposals:
         self.interrupted: list[dict] = []  # running when the state was saved: never resubmitted
 
     def attach(self, simplified: Mapping[str, Any]) -> None:
-        self.search = configuration_search(parameters_of_model_space(simplified), name="NNI model space", **self.options)
+        self.search = configuration_search(
+            parameters_of_model_space(simplified), self.options, name="NNI model space", weights=self.weights
+        )
 
     def next_sample(self) -> dict | None:
+        if self.search is None:
+            raise RuntimeError("the strategy proposes only after NNI has initialised it with its model space")
         pending = self.failed + self.interrupted + [dict(m.sample) for m in self.running]
         return self.search.propose(self.evaluated, pending)
 
@@ -224,18 +229,46 @@ class PNAGStrategy(Strategy):
     ``state_dict``.
 
     Example:
-        .. code-block:: python
+        ```python
+        from pnag_sampler.adapters.nni import PNAGStrategy
+        exp = NasExperiment(model_space, evaluator, PNAGStrategy(seed=0))
+        exp.config.max_trial_number = 30
+        exp.run()
+        ```
 
-            from pnag_sampler.adapters.nni import PNAGStrategy
-            exp = NasExperiment(model_space, evaluator, PNAGStrategy(seed=0))
-            exp.config.max_trial_number = 30
-            exp.run()
+    Args:
+        seed: Seed of the candidate pools and of the random start (None: drawn once).
+        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
+            before PNAG's online model takes over).
+        pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
+            for a user's space.
+        cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
+            setting where it has one, else 2.0. A value given here always wins.
+        online_training: Training budget of the online model for a user's space.
+        weights: Checkpoint folder for a built-in space's canonical slots (default: the
+            shipped weights); refused for any other space.
     """
 
-    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256, cfg_scale: float = 2.0,
-                 online_training: OnlineTraining | None = None, weights: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup: int = 3,
+        pool_size: int | None = None,
+        cfg_scale: float | None = None,
+        online_training: OnlineTraining | None = None,
+        weights: str | None = None,
+    ) -> None:
         super().__init__()
-        self._proposals = _PNAGProposals(_search_options(seed, n_startup, pool_size, cfg_scale, online_training, weights))
+        options = SearchOptions(
+            seed=seed,
+            n_startup=n_startup,
+            pool_size=pool_size,
+            cfg_scale=cfg_scale,
+            online_training=online_training or OnlineTraining(),
+            owner="PNAGStrategy",
+        )
+        self._proposals = _PNAGProposals(options, weights)
 
     def _initialize(self, model_space, engine):
         engine.register_model_event_callback(ModelEventType.TrainingEnd, self._training_end)
@@ -268,17 +301,50 @@ class PNAGStrategy(Strategy):
 
 class PNAGEvolution(RegularizedEvolution):
     """NNI's regularized evolution whose initial population comes from PNAG, not uniform
-    sampling (paper Fig. 1 a); mutation, tournaments and ageing are NNI's own."""
+    sampling (paper Fig. 1 a); mutation, tournaments and ageing are NNI's own.
 
-    def __init__(self, *, seed: int | None = None, n_startup: int = 3, pool_size: int = 256, cfg_scale: float = 2.0,
-                 online_training: OnlineTraining | None = None, weights: str | None = None, **evolution_options: Any) -> None:
+    Args:
+        seed: Seed of the candidate pools and of the random start (None: drawn once).
+        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
+            before PNAG's online model takes over).
+        pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
+            for a user's space.
+        cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
+            setting where it has one, else 2.0. A value given here always wins.
+        online_training: Training budget of the online model for a user's space.
+        weights: Checkpoint folder for a built-in space's canonical slots (default: the
+            shipped weights); refused for any other space.
+        **evolution_options: ``RegularizedEvolution``'s own arguments (population size, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup: int = 3,
+        pool_size: int | None = None,
+        cfg_scale: float | None = None,
+        online_training: OnlineTraining | None = None,
+        weights: str | None = None,
+        **evolution_options: Any,
+    ) -> None:
         super().__init__(seed=seed, **evolution_options)
-        self._options = _search_options(seed, n_startup, pool_size, cfg_scale, online_training, weights)
+        self._options = SearchOptions(
+            seed=seed,
+            n_startup=n_startup,
+            pool_size=pool_size,
+            cfg_scale=cfg_scale,
+            online_training=online_training or OnlineTraining(),
+            owner="PNAGEvolution",
+        )
+        self._weights = weights
         self._search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self._submitted: list[dict] = []  # every sample PNAG proposed, failed ones included
 
     def _initialize(self, model_space, engine):
-        self._search = configuration_search(parameters_of_model_space(model_space.simplify()), name="NNI model space", **self._options)
+        self._search = configuration_search(
+            parameters_of_model_space(model_space.simplify()), self._options, name="NNI model space", weights=self._weights
+        )
         return super()._initialize(model_space, engine)
 
     def random(self):
@@ -307,21 +373,44 @@ class PNAGEvolution(RegularizedEvolution):
 
 # -- HPO tuner ----------------------------------------------------------------------------------
 class PNAGTuner(Tuner):
-    """An NNI HPO tuner; use it through ``CustomAlgorithmConfig`` (see examples/nni_hpo)."""
+    """An NNI HPO tuner; use it through ``CustomAlgorithmConfig`` (see examples/nni_hpo).
 
-    def __init__(self, optimize_mode: str = "maximize", seed: int | None = None, n_startup: int = 3,
-                 pool_size: int = 256, cfg_scale: float = 2.0, weights: str | None = None) -> None:
+    Args:
+        optimize_mode: ``"maximize"`` or ``"minimize"`` the reported metric.
+        seed: Seed of the candidate pools and of the random start (None: drawn once).
+        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
+            before PNAG's online model takes over).
+        pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
+            for a user's space.
+        cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
+            setting where it has one, else 2.0. A value given here always wins.
+        weights: Checkpoint folder for a built-in space's canonical slots (default: the
+            shipped weights); refused for any other space.
+    """
+
+    def __init__(
+        self,
+        optimize_mode: str = "maximize",
+        seed: int | None = None,
+        n_startup: int = 3,
+        pool_size: int | None = None,
+        cfg_scale: float | None = None,
+        weights: str | None = None,
+    ) -> None:
         if optimize_mode not in ("maximize", "minimize"):
-            raise ValueError(f"optimize_mode must be 'maximize' or 'minimize', got {optimize_mode!r}")
+            raise ValueError(f"PNAGTuner: optimize_mode must be 'maximize' or 'minimize', got {optimize_mode!r}")
         self._sign = 1.0 if optimize_mode == "maximize" else -1.0
-        self._options = _search_options(seed, n_startup, pool_size, cfg_scale, None, weights)
+        self._options = SearchOptions(seed=seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, owner="PNAGTuner")
+        self._weights = weights
         self._search: ConfigurationSearch | ArchitectureConfigurationSearch | None = None
         self._evaluated: list[tuple[dict, float]] = []
         self._failed: list[dict] = []
         self._pending: dict[int, dict] = {}
 
     def update_search_space(self, search_space: dict) -> None:
-        self._search = configuration_search(parameters_of_search_space(search_space), name="NNI search space", **self._options)
+        self._search = configuration_search(
+            parameters_of_search_space(search_space), self._options, name="NNI search space", weights=self._weights
+        )
 
     def generate_parameters(self, parameter_id: int, **kwargs: Any) -> dict:
         if self._search is None:

@@ -1,4 +1,4 @@
-"""Optuna adapter: :class:`PNAGSampler` and :func:`suggest_architecture`.
+"""Optuna adapter: ``PNAGSampler`` and ``suggest_architecture``.
 
 An architecture of a built-in space is suggested as one categorical parameter per slot, named
 ``"<space>/<slot>"`` (for NB201: ``"nb201/1<-0"`` ... ``"nb201/3<-2"``). When PNAGSampler is asked
@@ -10,7 +10,7 @@ proposal, so several processes can share one study.
 
 Any other parameters (a user's own space) are modelled too: the parameters every completed trial
 has (Optuna's intersection search space, as GPSampler uses) become a
-:class:`~pnag_sampler.spaces.parameters.ParameterSpace`; an online PNAG learns its structure from
+``pnag_sampler.spaces.parameters.ParameterSpace``; an online PNAG learns its structure from
 samples of it and its conditional generator from the completed trials. Parameters outside that
 set (conditional or dynamic ones) go to an independent sampler, with one warning per parameter,
 as Optuna's GPSampler does.
@@ -25,11 +25,11 @@ candidates the acquisition is maximised over).
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 import warnings
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -38,18 +38,25 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+from pnag_sampler.adapters import optuna_compat as compat
 
-from pnag_sampler.adapters.optuna_acquisition import acquisition_values, check_supported
 from pnag_sampler.errors import InvalidArchitectureError
-from pnag_sampler.generator import PNAG
-from pnag_sampler.configurations import ConfigurationSearch
-from pnag_sampler.online import OnlineTraining
-from pnag_sampler.search import CANDIDATE_SOURCES, GuidedSearch
+from pnag_sampler.search.options import OnlineTraining, SearchOptions
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
 from pnag_sampler.spaces.parameters import Parameter
 
+if TYPE_CHECKING:
+    from pnag_sampler.search.configurations import ConfigurationSearch
+    from pnag_sampler.search.guided import GuidedSearch
+
 _ARCH_ATTR = "pnag:architecture:{space}"
+#: when a trial began ranking candidates for a space (wall-clock seconds): orders concurrent claims
+_RANKING_ATTR = "pnag:ranking:{space}"
+#: set when the objective itself failed (not the worker): that trial's cell is never proposed again
+_OBJECTIVE_FAILED_ATTR = "pnag:objective_failed"
+#: a trial still ranking after this long died doing it: it no longer holds a rank back
+_RANKING_STALE_SECONDS = 60.0
 _CLAIM_ATTEMPTS = 5
 _CLAIM_SETTLE_SECONDS = 0.2
 _CONSTRAINTS_ATTR = "constraints"  # Optuna's key: a tuple from constraints_func, or "constraints:<name>"
@@ -69,7 +76,7 @@ def _param_name(space: SearchSpace, slot: str) -> str:
 def suggest_architecture(trial: optuna.trial.BaseTrial, space: str) -> str:
     """Suggest an architecture of a built-in space on ``trial``; returns its canonical string.
 
-    Works with any Optuna sampler; with :class:`PNAGSampler` the architecture is generated.
+    Works with any Optuna sampler; with ``PNAGSampler`` the architecture is generated.
     """
     search_space = get_space(space)
     params = {
@@ -106,20 +113,20 @@ class PNAGSampler(BaseSampler):
     """Sampler that generates architectures (and configurations of any space) with PNAG.
 
     Example:
-        .. code-block:: python
+        ```python
+        import optuna
+        from pnag_sampler import PNAGSampler, suggest_architecture
+        from pnag_sampler.data import get_benchmark
 
-            import optuna
-            from pnag_sampler import PNAGSampler, suggest_architecture
-            from pnag_sampler.data import get_benchmark
+        table = get_benchmark("nb201")
 
-            table = get_benchmark("nb201")
+        def objective(trial):
+            cell = suggest_architecture(trial, "nb201")
+            return table.validation("cifar100")[table.index(cell)]
 
-            def objective(trial):
-                cell = suggest_architecture(trial, "nb201")
-                return table.validation("cifar100")[table.index(cell)]
-
-            study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0))
-            study.optimize(objective, n_trials=10)
+        study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0))
+        study.optimize(objective, n_trials=10)
+        ```
 
     Args:
         seed: Seed of the generator's candidate pools, of values drawn inside a level's bin and
@@ -130,10 +137,11 @@ class PNAGSampler(BaseSampler):
             improvement; with one (NB201, NAS-Bench-Graph) it ranks from the first trial
             (zero-shot). A user's space: completed trials sampled by the independent sampler
             before PNAG's online model takes over.
-        pool_size: Candidates generated per pool round.
-        cfg_scale: Classifier-free guidance weight towards the top-performance condition
-            (checkpoints that record their own sampling settings, those of the DARTS,
-            MobileNetV3 and AutoFormer spaces, use theirs).
+        pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256 for
+            a user's space (its online model regenerates pools after every refit).
+        cfg_scale: Classifier-free guidance weight towards the top-performance condition; None:
+            the checkpoint's recorded sampling setting where it has one (DARTS, MobileNetV3,
+            AutoFormer), else 2.0. A value given here always wins.
         weights: Checkpoint folder per space name, instead of the shipped weights.
         independent_sampler: Sampler for parameters PNAG does not model (default RandomSampler).
         base_sampler: If given, the sampler that takes over after ``n_pnag_trials`` trials.
@@ -152,8 +160,8 @@ class PNAGSampler(BaseSampler):
         *,
         seed: int | None = None,
         n_startup_trials: int = 3,
-        pool_size: int = 512,
-        cfg_scale: float = 2.0,
+        pool_size: int | None = None,
+        cfg_scale: float | None = None,
         weights: dict[str, str] | None = None,
         independent_sampler: BaseSampler | None = None,
         base_sampler: BaseSampler | None = None,
@@ -163,32 +171,30 @@ class PNAGSampler(BaseSampler):
         warn_independent_sampling: bool = True,
         candidate_source: str = "generated",
     ) -> None:
-        for name, value, minimum in (("seed", seed, 0), ("n_startup_trials", n_startup_trials, 0), ("pool_size", pool_size, 1),
-                                     ("n_pnag_trials", n_pnag_trials, 0)):
-            if value is None and name == "seed":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"PNAGSampler: {name} must be an integer >= {minimum}, got {value!r}")
-        if isinstance(cfg_scale, bool) or not isinstance(cfg_scale, (int, float)) or not math.isfinite(cfg_scale) or cfg_scale < 0:
-            raise ValueError(f"PNAGSampler: cfg_scale must be a finite number >= 0, got {cfg_scale!r}")
+        try:
+            self._options = SearchOptions(
+                seed=seed,
+                n_startup=n_startup_trials,
+                pool_size=pool_size,
+                cfg_scale=cfg_scale,
+                candidate_source=candidate_source,
+                online_training=online_training or OnlineTraining(),
+                owner="PNAGSampler",
+            )
+        except ValueError as error:  # name the argument as the user wrote it
+            raise ValueError(str(error).replace(": n_startup ", ": n_startup_trials ")) from None
+        if isinstance(n_pnag_trials, bool) or not isinstance(n_pnag_trials, int) or n_pnag_trials < 0:
+            raise ValueError(f"PNAGSampler: n_pnag_trials must be an integer >= 0, got {n_pnag_trials!r}")
         if base_sampler is not None and acquisition_sampler is not None:
             raise ValueError("give base_sampler (PNAG as initial design) or acquisition_sampler (PNAG as candidate pool), not both")
         if acquisition_sampler is not None:
-            check_supported(acquisition_sampler)
-        self._search_seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
-        self._n_startup_trials = n_startup_trials
-        self._pool_size = pool_size
-        self._cfg_scale = cfg_scale
+            compat.check_supported(acquisition_sampler)
         self._weights = dict(weights or {})
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._base_sampler = base_sampler
         self._n_pnag_trials = n_pnag_trials
         self._acquisition_sampler = acquisition_sampler
-        self._online_training = online_training or OnlineTraining()
         self._warn_independent_sampling = warn_independent_sampling
-        if candidate_source not in CANDIDATE_SOURCES:
-            raise ValueError(f"candidate_source must be one of {CANDIDATE_SOURCES}, got {candidate_source!r}")
-        self._candidate_source = candidate_source
         self._warned_params: set[str] = set()
         self._searches: dict[str, GuidedSearch] = {}
         self._configuration_searches: dict[tuple, ConfigurationSearch] = {}
@@ -215,13 +221,16 @@ class PNAGSampler(BaseSampler):
         self._lock = threading.RLock()
 
     # -- hand-over to a base sampler ------------------------------------------------------
-    def _handed_over(self, trial: FrozenTrial) -> bool:
-        return self._base_sampler is not None and trial.number >= self._n_pnag_trials
+    def _handed_over(self, trial: FrozenTrial) -> BaseSampler | None:
+        """The base sampler if it has taken over by this trial, else None."""
+        if self._base_sampler is not None and trial.number >= self._n_pnag_trials:
+            return self._base_sampler
+        return None
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        self._raise_error_if_multi_objective(study)
-        if self._handed_over(trial):
-            return self._base_sampler.infer_relative_search_space(study, trial)
+        compat.raise_if_multi_objective(self, study)
+        if (base := self._handed_over(trial)) is not None:
+            return base.infer_relative_search_space(study, trial)
         return {
             name: distribution
             for name, distribution in self._intersection.calculate(study).items()
@@ -229,18 +238,18 @@ class PNAGSampler(BaseSampler):
         }
 
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        self._raise_error_if_multi_objective(study)
-        if self._handed_over(trial):
-            return self._base_sampler.sample_relative(study, trial, search_space)
+        compat.raise_if_multi_objective(self, study)
+        if (base := self._handed_over(trial)) is not None:
+            return base.sample_relative(study, trial, search_space)
         if not search_space:
             return {}
         with self._lock:
             return self._sample_configuration(study, trial, search_space)
 
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution) -> Any:
-        self._raise_error_if_multi_objective(study)
-        if self._handed_over(trial):
-            return self._base_sampler.sample_independent(study, trial, param_name, param_distribution)
+        compat.raise_if_multi_objective(self, study)
+        if (base := self._handed_over(trial)) is not None:
+            return base.sample_independent(study, trial, param_name, param_distribution)
         space = _space_of_param(param_name)
         if space is not None and isinstance(param_distribution, CategoricalDistribution):
             _, _, slot = param_name.partition("/")
@@ -248,8 +257,7 @@ class PNAGSampler(BaseSampler):
             if tuple(param_distribution.choices) == expected:
                 return self._architecture_params(study, trial, space)[slot]
         if self._warn_independent_sampling and param_name not in self._warned_params:
-            completed = study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)
-            if len(completed) >= max(1, self._n_startup_trials):
+            if len(compat.completed_trials(study)) >= max(1, self._options.n_startup):
                 self._warned_params.add(param_name)
                 optuna.logging.get_logger(__name__).warning(
                     f"PNAGSampler samples parameter '{param_name}' (trial {trial.number}) with "
@@ -259,15 +267,28 @@ class PNAGSampler(BaseSampler):
         return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
 
     # -- ranking candidates ----------------------------------------------------------------
-    def _ranked(self, search: GuidedSearch, study: Study, trial: FrozenTrial, evaluated: dict[str, float],
-                pending: set[str], n: int, to_params, search_space: dict[str, BaseDistribution]) -> list[str]:
+    def _ranked(
+        self,
+        search: GuidedSearch,
+        study: Study,
+        trial: FrozenTrial,
+        evaluated: dict[str, float],
+        pending: set[str],
+        n: int,
+        to_params: Callable[[str], dict[str, Any]],
+        search_space: dict[str, BaseDistribution],
+    ) -> list[str]:
         """The ``n`` best candidates: by ``acquisition_sampler`` when set and ready, else by
         PNAG's own surrogate. ``to_params`` turns a candidate string into a parameter dict."""
         if self._acquisition_sampler is not None:
             candidates = search.candidates(set(evaluated) | pending)
             if candidates:
-                values = acquisition_values(
-                    self._acquisition_sampler, study, trial, search_space, [to_params(c) for c in candidates],
+                values = compat.acquisition_values(
+                    self._acquisition_sampler,
+                    study,
+                    trial,
+                    search_space,
+                    [to_params(c) for c in candidates],
                 )
                 if values is not None:
                     order = np.argsort(-np.asarray(values), kind="stable")
@@ -278,17 +299,21 @@ class PNAGSampler(BaseSampler):
     def _sample_configuration(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         key = _space_key(search_space)
         if key not in self._configuration_searches:
+            from pnag_sampler.search.configurations import ConfigurationSearch
+
             self._configuration_searches[key] = ConfigurationSearch(
-                [_parameter(name, d) for name, d in search_space.items()], seed=self._search_seed,
-                n_startup=self._n_startup_trials, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
-                training=self._online_training, name="optuna search space",
+                [_parameter(name, d) for name, d in search_space.items()],
+                self._options,
+                name="optuna search space",
             )
         search = self._configuration_searches[key]
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         evaluated: list[tuple[dict[str, Any], float]] = []
         pending: list[dict[str, Any]] = []
-        for other in study._storage.get_all_trials(study._study_id, deepcopy=False):
-            if other._trial_id == trial._trial_id or not search_space.keys() <= other.params.keys():
+        conditional = False  # some trial has parameters beyond the modelled ones (a dynamic space)
+        for other in compat.all_trials(study):
+            conditional = conditional or not other.params.keys() <= search_space.keys()
+            if compat.trial_id(other) == compat.trial_id(trial) or not search_space.keys() <= other.params.keys():
                 continue
             usable = other.state == TrialState.COMPLETE and other.value is not None and math.isfinite(other.value)
             if usable and _is_feasible(other):
@@ -299,34 +324,43 @@ class PNAGSampler(BaseSampler):
             return {}
         rank = None
         if self._acquisition_sampler is not None:
-            rank = lambda configurations: acquisition_values(  # noqa: E731
-                self._acquisition_sampler, study, trial, search_space, configurations,
+            rank = lambda configurations: compat.acquisition_values(  # noqa: E731
+                self._acquisition_sampler,
+                study,
+                trial,
+                search_space,
+                configurations,
             )
         proposal = search.propose(evaluated, pending, rank=rank)
+        if proposal is None and conditional:
+            # every combination of the modelled parameters was tried, but the parameters they
+            # decide on were not: sample everything independently, so every branch is visited again
+            self._warned_params.update(search_space)  # no "conditional parameter" warning for these
+            return {}
         if proposal is None:  # a finite space, every configuration tried: repeat the best, as for architectures
-            warnings.warn("every configuration of the search space was tried already; repeating the best one")
+            warnings.warn("every configuration of the search space was tried already; repeating the best one", stacklevel=1)
             proposal = {name: value for name, value in max(evaluated, key=lambda e: e[1])[0].items() if name in search_space}
         return proposal
 
     # -- architecture proposals ----------------------------------------------------------
     def _search(self, space: SearchSpace) -> GuidedSearch:
         if space.name not in self._searches:
+            from pnag_sampler.generator import PNAG
+            from pnag_sampler.search.guided import GuidedSearch
+
             model = PNAG.from_weights(space.name, self._weights.get(space.name))
-            self._searches[space.name] = GuidedSearch(
-                model, seed=self._search_seed, pool_size=self._pool_size, cfg_scale=self._cfg_scale,
-                min_support=self._n_startup_trials, candidate_source=self._candidate_source,
-            )
+            self._searches[space.name] = GuidedSearch(model, self._options)
         return self._searches[space.name]
 
     def _architecture_params(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
-        key = (trial._trial_id, space.name)
+        key = (compat.trial_id(trial), space.name)
         with self._lock:
             if key not in self._proposed:
                 attr = _ARCH_ATTR.format(space=space.name)
-                stored = study._storage.get_trial(trial._trial_id).system_attrs.get(attr)
+                stored = compat.stored_system_attrs(study, trial).get(attr)
                 if stored is None:
                     stored = self._propose(study, trial, space)
-                    study._storage.set_trial_system_attr(trial._trial_id, attr, stored)
+                    compat.set_system_attr(study, trial, attr, stored)
                 self._proposed[key] = space.to_params(space.from_string(stored))
             return self._proposed[key]
 
@@ -334,49 +368,83 @@ class PNAGSampler(BaseSampler):
         """The best unclaimed candidate, claimed in the trial's system attributes.
 
         Workers sharing a study can pick the same candidate at the same moment, and storage has
-        no compare-and-swap. Two rules keep them apart: a trial skips one ranked candidate for
-        every running lower-numbered trial whose claim is not visible yet (that trial is about to
-        take one of the first ranks), and after claiming (with a short pause while other trials
-        run) it moves on if a lower-numbered trial holds the same candidate.
+        no compare-and-swap. Each trial first records when it began ranking; trials that began
+        earlier (ties: the lower number) go first. Three rules keep them apart: a trial skips one
+        ranked candidate for every trial ahead of it that is ranking now and has not claimed yet
+        (it is about to take one of the first ranks); just before claiming it reads the claims
+        again and ranks anew if its choice was taken meanwhile; and after claiming (with a pause
+        while other trials run, longer when the storage is slow to write) it moves on if a trial
+        ahead of it holds the same candidate. A running trial that is not ranking (its objective
+        has not suggested the architecture yet, or its worker died) holds nothing back.
         """
+        attr, ranking_attr = _ARCH_ATTR.format(space=space.name), _RANKING_ATTR.format(space=space.name)
+        started = time.time()
+        compat.set_system_attr(study, trial, ranking_attr, started)
         others = self._other_trials(study, trial)
         evaluated, claimed = self._history(study, space, others)
-        attr = _ARCH_ATTR.format(space=space.name)
-        in_flight = sum(1 for t in others if t.state == TrialState.RUNNING and t.number < trial.number and attr not in t.system_attrs)
-        distributions = {_param_name(space, slot): CategoricalDistribution(list(c)) for slot, c in space.parameter_choices().items()}
+
+        def ahead(other: FrozenTrial) -> bool:
+            began = other.system_attrs.get(ranking_attr)
+            return began is None or (began, other.number) < (started, trial.number)
+
+        def ranking_ahead(trials: list[FrozenTrial]) -> int:
+            """Trials ahead of this one that are ranking now and have not claimed yet."""
+            return sum(
+                1
+                for t in trials
+                if t.state == TrialState.RUNNING
+                and attr not in t.system_attrs
+                and ranking_attr in t.system_attrs
+                and ahead(t)
+                and started - t.system_attrs[ranking_attr] < _RANKING_STALE_SECONDS
+            )
+
+        distributions: dict[str, BaseDistribution] = {
+            _param_name(space, slot): CategoricalDistribution(list(c)) for slot, c in space.parameter_choices().items()
+        }
 
         def trial_params(text: str) -> dict[str, Any]:
             return {_param_name(space, slot): v for slot, v in space.to_params(space.from_string(text)).items()}
 
-        for _ in range(_CLAIM_ATTEMPTS):
+        for attempt in range(_CLAIM_ATTEMPTS):
+            in_flight = ranking_ahead(others)
             ranked = self._ranked(self._search(space), study, trial, evaluated, claimed, in_flight + 1, trial_params, distributions)
             choice = ranked[min(in_flight, len(ranked) - 1)]
-            study._storage.set_trial_system_attr(trial._trial_id, attr, choice)
             if any(t.state == TrialState.RUNNING for t in others):
-                time.sleep(_CLAIM_SETTLE_SECONDS)
+                others = self._other_trials(study, trial)  # what others claimed while this trial ranked
+                held = {t.system_attrs[attr] for t in others if attr in t.system_attrs and not t.state.is_finished()}
+                if choice in held and attempt < _CLAIM_ATTEMPTS - 1:
+                    claimed |= held
+                    continue
+            writing = time.perf_counter()
+            compat.set_system_attr(study, trial, attr, choice)
+            if any(t.state == TrialState.RUNNING for t in others):
+                # others' claims take as long to land as this one did: wait for several of them
+                time.sleep(max(_CLAIM_SETTLE_SECONDS, 3 * (time.perf_counter() - writing)))
                 others = self._other_trials(study, trial)
-            if not any(t.number < trial.number and t.system_attrs.get(attr) == choice for t in others):
+            if not any(t.system_attrs.get(attr) == choice and ahead(t) for t in others):
                 break
             claimed.add(choice)
         return choice
 
     @staticmethod
     def _other_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        return [t for t in study._storage.get_all_trials(study._study_id, deepcopy=False) if t._trial_id != trial._trial_id]
+        return [t for t in compat.all_trials(study) if compat.trial_id(t) != compat.trial_id(trial)]
 
     def _history(self, study: Study, space: SearchSpace, others: list[FrozenTrial]) -> tuple[dict[str, float], set[str]]:
         """Of ``others``: evaluated architectures (score: higher is better) and all others claimed.
 
         A finished trial never changes, so what it contributes is read once per process (the
         cache belongs to one study of one storage object, held so that its id is never reused)."""
-        if self._finished_owner is None or self._finished_owner[0] is not study._storage or self._finished_owner[1] != study._study_id:
+        owner = compat.storage_key(study)
+        if self._finished_owner is None or self._finished_owner[0] is not owner[0] or self._finished_owner[1] != owner[1]:
             self._finished.clear()
-            self._finished_owner = (study._storage, study._study_id)
+            self._finished_owner = owner
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         evaluated: dict[str, float] = {}
         claimed: set[str] = set()
         for other in others:
-            key = (space.name, other._trial_id)
+            key = (space.name, compat.trial_id(other))
             entry = self._finished.get(key) or self._trial_entry(space, other, sign)
             if other.state.is_finished():
                 self._finished[key] = entry
@@ -389,10 +457,15 @@ class PNAGSampler(BaseSampler):
         return evaluated, claimed - set(evaluated)
 
     def _trial_entry(self, space: SearchSpace, trial: FrozenTrial, sign: float) -> tuple[str | None, float | None]:
-        """(architecture string or None, score if it is a usable result else None)."""
+        """(architecture string or None, score if it is a usable result else None). A failed
+        trial whose objective did not fail itself died with its worker (Optuna's heartbeat
+        failed it): its cell was never evaluated, so it is released (None)."""
+        if trial.state == TrialState.FAIL and not trial.system_attrs.get(_OBJECTIVE_FAILED_ATTR):
+            return None, None
         text = trial.system_attrs.get(_ARCH_ATTR.format(space=space.name)) or self._architecture_from_params(space, trial.params)
-        usable = trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(trial.value) and _is_feasible(trial)
-        return text, sign * trial.value if usable else None
+        if trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(trial.value) and _is_feasible(trial):
+            return text, sign * trial.value
+        return text, None
 
     def _architecture_from_params(self, space: SearchSpace, params: dict[str, Any]) -> str | None:
         """The canonical string of a trial's slot parameters (memoised: history is re-read on
@@ -409,14 +482,19 @@ class PNAGSampler(BaseSampler):
 
     # -- bookkeeping hooks ---------------------------------------------------------------
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        sampler = self._base_sampler if self._handed_over(trial) else self._independent_sampler
+        base = self._handed_over(trial)
+        sampler = base if base is not None else self._independent_sampler
         sampler.before_trial(study, trial)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
+        proposed_here = any(key[0] == compat.trial_id(trial) for key in self._proposed)
+        if state == TrialState.FAIL and proposed_here:  # the objective failed in this live worker
+            compat.set_system_attr(study, trial, _OBJECTIVE_FAILED_ATTR, True)
         with self._lock:
-            for key in [k for k in self._proposed if k[0] == trial._trial_id]:
+            for key in [k for k in self._proposed if k[0] == compat.trial_id(trial)]:
                 del self._proposed[key]
-        sampler = self._base_sampler if self._handed_over(trial) else self._independent_sampler
+        base = self._handed_over(trial)
+        sampler = base if base is not None else self._independent_sampler
         sampler.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:

@@ -1,6 +1,6 @@
-"""Syne Tune 0.16 adapter: :class:`PNAGSearcher`, PNAG initial points, tabulated blackboxes.
+"""Syne Tune 0.16 adapter: ``PNAGSearcher``, PNAG initial points, tabulated blackboxes.
 
-- A config space of a built-in architecture space (:func:`architecture_config_space`, keys
+- A config space of a built-in architecture space (``architecture_config_space``, keys
   ``"<space>/<slot>"`` as in Optuna) is searched with the shipped pretrained generator:
   zero-shot first, then ranked by a surrogate that adapts to the results (the guided search loop).
 - Any other config space (choice, randint, uniform, loguniform, finrange, ...) is modelled as a
@@ -17,7 +17,8 @@ import functools
 import itertools
 import logging
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,15 +26,12 @@ from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
 from syne_tune.config_space import Categorical, Domain, FiniteRange, Float, Integer, choice, is_log_space, randint
 from syne_tune.optimizer.schedulers.searchers.single_objective_searcher import SingleObjectiveBaseSearcher
 
-from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch, canonical_choices, configuration_search
 from pnag_sampler.data import benchmark_for_task, get_benchmark
 from pnag_sampler.errors import InvalidArchitectureError, UnsupportedParameterError
-from pnag_sampler.online import OnlineTraining
+from pnag_sampler.search.configurations import ArchitectureConfigurationSearch, canonical_choices, configuration_search
+from pnag_sampler.search.options import OnlineTraining, SearchOptions
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.parameters import Parameter
-
-#: candidates generated per pool round, for the searcher and the initial-points helper alike
-POOL_SIZE = 256
 
 _logger = logging.getLogger(__name__)
 
@@ -55,7 +53,9 @@ def parameters_of_config_space(config_space: Mapping[str, Any]) -> list[Paramete
         elif isinstance(domain, FiniteRange):
             parameters.append(Parameter(name, choices=tuple(domain.values)))
         elif isinstance(domain, (Integer, Float)) and type(domain.get_sampler()).__name__ in ("_Uniform", "_LogUniform"):
-            parameters.append(Parameter(name, low=domain.lower, high=domain.upper, log=is_log_space(domain), integer=isinstance(domain, Integer)))
+            parameters.append(
+                Parameter(name, low=domain.lower, high=domain.upper, log=is_log_space(domain), integer=isinstance(domain, Integer))
+            )
         else:
             raise UnsupportedParameterError(
                 f"PNAGSearcher cannot model '{name}' ({domain!r}): supported are choice/ordinal, finrange/logfinrange, "
@@ -71,6 +71,21 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
     Honours ``points_to_evaluate`` (suggested first, in order), ``random_seed``, trial errors
     (a failed configuration is never suggested again), and several workers (pending
     configurations are not suggested twice). Returns None when a finite space is exhausted.
+
+    Args:
+        config_space: Syne Tune's config space (a built-in space's canonical slots, from
+            ``architecture_config_space``, use the pretrained generator).
+        points_to_evaluate: Configurations suggested first, in order.
+        random_seed: Syne Tune's seed, also the search's.
+        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
+            before PNAG's online model takes over).
+        pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
+            for a user's space.
+        cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
+            setting where it has one, else 2.0. A value given here always wins.
+        online_training: Training budget of the online model for a user's space.
+        weights: Checkpoint folder for a built-in space's canonical slots (default: the
+            shipped weights); refused for any other space.
     """
 
     def __init__(
@@ -80,15 +95,22 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
         random_seed: int | None = None,
         *,
         n_startup: int = 3,
-        pool_size: int = POOL_SIZE,
-        cfg_scale: float = 2.0,
+        pool_size: int | None = None,
+        cfg_scale: float | None = None,
         online_training: OnlineTraining | None = None,
         weights: str | None = None,
     ) -> None:
         super().__init__(config_space, points_to_evaluate=points_to_evaluate, random_seed=random_seed)
+        options = SearchOptions(
+            seed=self.random_seed,
+            n_startup=n_startup,
+            pool_size=pool_size,
+            cfg_scale=cfg_scale,
+            online_training=online_training or OnlineTraining(),
+            owner="PNAGSearcher",
+        )
         self._search = configuration_search(
-            parameters_of_config_space(config_space), name="Syne Tune config space", weights=weights,
-            seed=self.random_seed, n_startup=n_startup, pool_size=pool_size, cfg_scale=cfg_scale, training=online_training,
+            parameters_of_config_space(config_space), options, name="Syne Tune config space", weights=weights
         )
         self._suggested: list[dict[str, Any]] = []  # index = trial id (suggestion order)
         self._evaluated: list[tuple[dict[str, Any], float]] = []
@@ -123,20 +145,26 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
 
 # -- PNAG initial points for Syne Tune's own searchers ------------------------------------------
 def pnag_points_to_evaluate(
-    space: str, n: int, *, seed: int = 0, weights: str | None = None, pool_size: int = POOL_SIZE,
+    space: str,
+    n: int,
+    *,
+    seed: int = 0,
+    weights: str | None = None,
+    pool_size: int | None = None,
 ) -> list[dict[str, Any]]:
     """``n`` distinct architectures the pretrained generator proposes for the top condition,
-    best-first by its zero-shot ranking, as configs of :func:`architecture_config_space` (paper
+    best-first by its zero-shot ranking, as configs of ``architecture_config_space`` (paper
     Fig. 1 a: they replace the random initial design of RegularizedEvolution,
     BayesianOptimization, ...). With the same seed and pool size, the first is what
-    :class:`PNAGSearcher` suggests first."""
-    return ArchitectureConfigurationSearch(get_space(space), weights=weights, seed=seed, pool_size=pool_size).initial(n)
+    ``PNAGSearcher`` suggests first."""
+    options = SearchOptions(seed=seed, pool_size=pool_size, owner="pnag_points_to_evaluate")
+    return ArchitectureConfigurationSearch(get_space(space), options, weights=weights).initial(n)
 
 
 # -- tabulated benchmarks as Syne Tune blackboxes -----------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _every_configuration(space: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every configuration of :func:`architecture_config_space` and its table row (-1 where the
+    """Every configuration of ``architecture_config_space`` and its table row (-1 where the
     table has no such architecture). Several configurations can be one architecture (the
     table's equivalences), and Syne Tune looks configurations up exactly, so all are listed."""
     benchmark = get_benchmark(space)
@@ -154,7 +182,7 @@ def _every_configuration(space: str) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def tabular_blackbox(space: str, task: str) -> BlackboxTabular:
-    """A benchmark table as a ``BlackboxTabular`` over :func:`architecture_config_space`.
+    """A benchmark table as a ``BlackboxTabular`` over ``architecture_config_space``.
 
     Objectives: ``validation_error`` and ``test_error`` (100 - accuracy, or 1 - score for
     NAS-Bench-Graph), and ``elapsed_time`` (the table's training time where it has one, else 1).

@@ -10,8 +10,8 @@ depth per stage, kernel and expand ratio per layer), so the same code runs on ev
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -57,7 +57,9 @@ def constrained_evolution(
         return {key: values[rng.integers(len(values))] for key, values in choices.items()}
 
     def mutate(parent: Params) -> Params:
-        return {key: values[rng.integers(len(values))] if rng.random() < mutate_probability else parent[key] for key, values in choices.items()}
+        return {
+            key: values[rng.integers(len(values))] if rng.random() < mutate_probability else parent[key] for key, values in choices.items()
+        }
 
     def crossover(first: Params, second: Params) -> Params:
         return {key: (first if rng.random() < 0.5 else second)[key] for key in choices}
@@ -71,9 +73,10 @@ def constrained_evolution(
     for _ in range(generations):
         order = np.argsort(-scores)[:parents_count]
         parents = [members[i] for i in order]
-        children = [draw(lambda: mutate(parents[rng.integers(len(parents))])) for _ in range(mutants_count)]
+        # parents=parents binds this generation's parents (draw calls each lambda at once anyway)
+        children = [draw(lambda parents=parents: mutate(parents[rng.integers(len(parents))])) for _ in range(mutants_count)]
         children += [
-            draw(lambda: crossover(parents[rng.integers(len(parents))], parents[rng.integers(len(parents))]))
+            draw(lambda parents=parents: crossover(parents[rng.integers(len(parents))], parents[rng.integers(len(parents))]))
             for _ in range(population - parents_count - mutants_count)
         ]
         child_scores = fitness([space.from_params(p) for p in children])

@@ -24,20 +24,21 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
+from graph_vae import GraphVAE
 from tqdm.auto import tqdm
 
-from graph_vae import GraphVAE
-from pnag_sampler.harness import check_held_out, held_out_weights
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
-from pnag_sampler.search import GuidedSearch
+from pnag_sampler.harness.problems import check_held_out, held_out_weights
+from pnag_sampler.harness.summaries import interval
+from pnag_sampler.search.guided import GuidedSearch
+from pnag_sampler.search.options import SearchOptions
 from pnag_sampler.spaces.base import Dag
-from pnag_sampler.summaries import interval
 
 HERE = Path(__file__).resolve().parent
 TASKS = ("cifar10", "cifar100", "imagenet16")
@@ -84,7 +85,7 @@ def generated_order_search(generate: Generate, space, validation: np.ndarray, in
 
 
 def guided_search(model: PNAG, validation: np.ndarray, index, seed: int, budget: int) -> dict:
-    search = GuidedSearch(model, seed=seed, pool_size=256)
+    search = GuidedSearch(model, SearchOptions(seed=seed, pool_size=256))
     evaluated: dict[str, float] = {}
     rows, stamps = [], []
     start = time.perf_counter()
@@ -105,7 +106,7 @@ def summarise(runs: list[dict], validation: np.ndarray, test: np.ndarray, budget
         first = int(np.flatnonzero(scores == scores.max())[0])
         found.append(first + 1)
         seconds.append(run["seconds_at"][first])
-        chosen = [run["rows"][int(np.argmax(scores[: k]))] for k in (min(10, len(scores)), len(scores))]
+        chosen = [run["rows"][int(np.argmax(scores[:k]))] for k in (min(10, len(scores)), len(scores))]
         regret10.append(best - float(test[chosen[0]]))
         regret_end.append(best - float(test[chosen[1]]))
     summary = {
@@ -138,9 +139,13 @@ def main() -> None:
     vae = GraphVAE(space.node_types, len(benchmark.architectures()[0].ops))
     start = time.perf_counter()
     vae_history = vae.fit(benchmark.architectures(), epochs=2 if args.quick else args.vae_epochs, seed=args.seed)
-    results = {"seeds": seeds, "budget": budget, "quick": args.quick,
-               "graph_vae": {"training_seconds": time.perf_counter() - start, "epochs": len(vae_history), "loss": vae_history},
-               "tasks": {}}
+    results = {
+        "seeds": seeds,
+        "budget": budget,
+        "quick": args.quick,
+        "graph_vae": {"training_seconds": time.perf_counter() - start, "epochs": len(vae_history), "loss": vae_history},
+        "tasks": {},
+    }
     vae_generate: Generate = lambda n, seed: vae.generate(n, seed=seed)  # noqa: E731
     results["graph_vae"]["once_time"] = once_time(vae_generate)
     for task in tqdm(tasks, desc="datasets"):
@@ -148,7 +153,7 @@ def main() -> None:
         check_held_out(weights, "nb201", task)
         model = PNAG.load(weights, space="nb201")
         options = model.generation_defaults() or {"performance": 1.0, "cfg_scale": 2.0}
-        pnag_generate: Generate = lambda n, seed: model.generate(n, **options, seed=seed).architectures  # noqa: E731
+        pnag_generate: Generate = lambda n, seed, model=model, options=options: model.generate(n, **options, seed=seed).architectures  # noqa: E731
         validation, test = benchmark.validation(task), benchmark.test(task)
         index = benchmark.index
         runs = {
@@ -158,7 +163,9 @@ def main() -> None:
         }
         results["tasks"][task] = {
             "pnag_once_time": once_time(pnag_generate),
-            "methods": {name: {**summarise(method_runs, validation, test, budget), "runs": method_runs} for name, method_runs in runs.items()},
+            "methods": {
+                name: {**summarise(method_runs, validation, test, budget), "runs": method_runs} for name, method_runs in runs.items()
+            },
         }
     write_json(args.out, results)
     print(f"wrote {args.out}")

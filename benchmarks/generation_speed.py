@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from pnag_sampler.generator import PNAG
 from pnag_sampler.files import write_json
+from pnag_sampler.generator import PNAG
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,8 +41,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "generation_speed.json")
     args = parser.parse_args(argv)
-    results = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-               "load_average_at_start": os.getloadavg()[0], "spaces": {}}
+    results = {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "load_average_at_start": os.getloadavg()[0],
+        "spaces": {},
+    }
     for space in args.spaces.split(","):
         model = PNAG.pretrained(space)
         time_generation(model, 8, args.seed, 2.0)  # warm-up

@@ -26,12 +26,12 @@ import torch
 
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.errors import CheckpointError
+from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_report
 from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.pretraining import TrainingSet, train_on_benchmark
 from pnag_sampler.spaces import get_space
-from pnag_sampler.files import write_json
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
@@ -46,8 +46,13 @@ def cached_model(name: str, training_set: TrainingSet, epochs: tuple[int, int], 
     except CheckpointError:
         pass
     model, report = train_on_benchmark(
-        training_set, autoencoder_epochs=epochs[0], transformer_epochs=epochs[1], surrogate_steps=0,
-        seed=seed, progress=True, **options,
+        training_set,
+        autoencoder_epochs=epochs[0],
+        transformer_epochs=epochs[1],
+        surrogate_steps=0,
+        seed=seed,
+        progress=True,
+        **options,
     )
     model.metadata["training_seconds"] = {"stage1": report.stage1_seconds, "stage2": report.stage2_seconds}
     model.save(folder)
@@ -105,14 +110,24 @@ def mean_std(values: list[float]) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="few epochs and samples (a smoke run, numbers not for README)")
+    parser.add_argument("--quick", action="store_true", help="few epochs and samples (a smoke run, numbers not for the docs)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, nargs=2, default=None, metavar=("STAGE1", "STAGE2"),
-                        help="epochs of stage 1 and stage 2 (default 40 12, quick 2 1); the SCC ablation uses a third of each")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("STAGE1", "STAGE2"),
+        help="epochs of stage 1 and stage 2 (default 40 12, quick 2 1); the SCC ablation uses a third of each",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "generator_quality.json")
     parser.add_argument("--json", action="store_true", help="print the results JSON to stdout")
-    parser.add_argument("--part", choices=("all", "folds", "ablation"), default="all",
-                        help="run one part (parts can run in parallel processes; each writes its own JSON)")
+    parser.add_argument(
+        "--part",
+        choices=("all", "folds", "ablation"),
+        default="all",
+        help="run one part (parts can run in parallel processes; each writes its own JSON)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -122,7 +137,12 @@ def main(argv=None) -> int:
     n_generate = 100 if args.quick else 1000
     tag = f"e{epochs[0]}-{epochs[1]}"
 
-    settings = {"epochs_per_stage": list(epochs), "ablation_epochs_per_stage": list(ablation_epochs), "seed": args.seed, "quick": args.quick}
+    settings = {
+        "epochs_per_stage": list(epochs),
+        "ablation_epochs_per_stage": list(ablation_epochs),
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     parts = ("folds", "ablation") if args.part == "all" else (args.part,)
     for part in parts:
         run = run_folds if part == "folds" else run_ablation
@@ -172,27 +192,38 @@ def run_ablation(args, epochs, ablation_epochs, n_generate, tag) -> dict:
 
     def ablation_model(k: int, size: int) -> PNAG:
         return cached_model(
-            f"nb201-ablation-k{k}-V{size}-{tag}-s{args.seed}", ablation_set, ablation_epochs, args.seed,
+            f"nb201-ablation-k{k}-V{size}-{tag}-s{args.seed}",
+            ablation_set,
+            ablation_epochs,
+            args.seed,
             autoencoder_config=AutoencoderConfig(num_nodes=8, num_node_types=7, scc_steps=k, codebook_size=size),
         )[0]
 
     trained = set(ablation_set.architectures())
     held_out = [d for d in get_benchmark("nb201").architectures() if d not in trained][:2000]
     ablation = []
-    for k in ((0, steps) if args.quick else range(steps + 1)):
+    for k in (0, steps) if args.quick else range(steps + 1):
         model = ablation_model(k, default_codebook)
         t6 = table6(model, ablation_set, samples, args.seed)
         quality = quality_vs_random(model, "cifar10", samples, args.seed, cfg_scale=2.0)
-        ablation.append({"scc_steps": k, "validity": t6["raw"]["validity"], "sub_architecture_validity": t6["sub_architecture_validity"]["raw"],
-                         "cifar10_mean_test_of_valid": quality["generated_mean"],
-                         "held_out_reconstruction": reconstruction(model, held_out)})
+        ablation.append(
+            {
+                "scc_steps": k,
+                "validity": t6["raw"]["validity"],
+                "sub_architecture_validity": t6["sub_architecture_validity"]["raw"],
+                "cifar10_mean_test_of_valid": quality["generated_mean"],
+                "held_out_reconstruction": reconstruction(model, held_out),
+            }
+        )
 
     # The paper sets the codebook size V to the number of structural elements; we default to 64.
     codebook = []
     for size in (len(get_space("nb201").node_types), default_codebook):
         model = ablation_model(steps, size)
         t6 = table6(model, ablation_set, samples, args.seed)
-        codebook.append({"codebook_size": size, "validity": t6["raw"]["validity"], "held_out_reconstruction": reconstruction(model, held_out)})
+        codebook.append(
+            {"codebook_size": size, "validity": t6["raw"]["validity"], "held_out_reconstruction": reconstruction(model, held_out)}
+        )
     return {"scc_ablation": ablation, "codebook_ablation": codebook}
 
 

@@ -10,7 +10,7 @@ the prior, so its outputs are not repaired: an invalid decoding counts against i
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -54,7 +54,8 @@ class GraphVAE(nn.Module):
         latent = mean + torch.randn_like(mean) * torch.exp(0.5 * log_variance)
         op_logits, edge_logits = self.decode(latent)
         reconstruction = F.cross_entropy(op_logits.transpose(1, 2), ops) + F.binary_cross_entropy_with_logits(
-            edge_logits[:, self.upper], adjacency[:, self.upper].float())
+            edge_logits[:, self.upper], adjacency[:, self.upper].float()
+        )
         kl = -0.5 * torch.mean(torch.sum(1 + log_variance - mean.pow(2) - log_variance.exp(), dim=1))
         return reconstruction + beta * kl
 

@@ -35,7 +35,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
-from pnag_sampler.budgets import budget_conditions
+from pnag_sampler.conditioning.budgets import budget_conditions
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_report
@@ -64,12 +64,14 @@ def module_measurements(model: PNAG, dags: list, progress: bool) -> dict:
             start = time.perf_counter()
             module(image)
             seconds = time.perf_counter() - start
-        rows.append({
-            "ran": bool(torch.isfinite(out).all()),
-            "params_m": sum(p.numel() for p in module.parameters()) / 1e6,
-            "macs_g": counter.get_total_flops() / 2e9,
-            "cpu_forward_ms": 1e3 * seconds,
-        })
+        rows.append(
+            {
+                "ran": bool(torch.isfinite(out).all()),
+                "params_m": sum(p.numel() for p in module.parameters()) / 1e6,
+                "macs_g": counter.get_total_flops() / 2e9,
+                "cpu_forward_ms": 1e3 * seconds,
+            }
+        )
     summary = {key: statistics.median(r[key] for r in rows) for key in ("params_m", "macs_g", "cpu_forward_ms")} if rows else {}
     return {"built": len(rows), "ran_forward": sum(r["ran"] for r in rows), "median": summary}
 
@@ -85,7 +87,9 @@ def table6(model: PNAG, n: int, forward: int, seed: int, progress: bool) -> dict
             "raw_problems_first": [p for p in generation.raw_problems if p is not None][:3],
         }
     return {
-        "generated": n, "scales": list(model.autoencoder.scales), **rows,
+        "generated": n,
+        "scales": list(model.autoencoder.scales),
+        **rows,
         "stage1_exact_reconstruction": stage1_reconstruction(model, seed),
         "modules": module_measurements(model, generation.architectures[:forward], progress),
     }
@@ -113,8 +117,14 @@ def pool_summary(values: dict[str, np.ndarray], within: np.ndarray, valid: int, 
         "pool": size,
         "valid": valid,
         "within_budget": int(within.sum()),
-        **({"best_accuracy_within": float(accuracy[within].max()) if within.any() else None,
-            "mean_accuracy_within": float(accuracy[within].mean()) if within.any() else None} if accuracy is not None else {}),
+        **(
+            {
+                "best_accuracy_within": float(accuracy[within].max()) if within.any() else None,
+                "mean_accuracy_within": float(accuracy[within].mean()) if within.any() else None,
+            }
+            if accuracy is not None
+            else {}
+        ),
     }
 
 
@@ -133,18 +143,28 @@ def mbv3_budgets(model: PNAG, pool: int, seed: int, generations: int, progress: 
         generated = generated_pool(model, {"performance": 1.0, "costs": budget_conditions(model, {"latency": budget})}, pool, seed)
         measured = space.measures(generated) if generated else {"accuracy": np.array([]), "latency_ms": np.array([])}
         evolution = constrained_evolution(
-            space, lambda dags: space.measures(dags)["accuracy"],
-            lambda dag: space.measures([dag])["latency_ms"][0] <= budget, np.random.default_rng(seed), generations=generations,
+            space,
+            lambda dags: space.measures(dags)["accuracy"],
+            lambda dag, budget=budget: space.measures([dag])["latency_ms"][0] <= budget,
+            np.random.default_rng(seed),
+            generations=generations,
         )
         rows[str(budget)] = {
             "pnag": pool_summary(measured, measured["latency_ms"] <= budget, len(generated), pool),
             "random": pool_summary(random_measures, random_measures["latency_ms"] <= budget, pool, pool),
-            "ofa_evolution": {"best_accuracy_within": evolution.best_fitness, "predictor_calls": evolution.evaluations,
-                              "best": space.to_string(evolution.best)},
+            "ofa_evolution": {
+                "best_accuracy_within": evolution.best_fitness,
+                "predictor_calls": evolution.evaluations,
+                "best": space.to_string(evolution.best),
+            },
         }
         scatter[str(budget)] = {k: v.tolist() for k, v in measured.items()}
-    return {"budgets_ms": list(LATENCY_BUDGETS_MS), "rows": rows, "scatter": scatter,
-            "pnag_predictor_calls_in_training": model.metadata.get("trained_architectures")}
+    return {
+        "budgets_ms": list(LATENCY_BUDGETS_MS),
+        "rows": rows,
+        "scatter": scatter,
+        "pnag_predictor_calls_in_training": model.metadata.get("trained_architectures"),
+    }
 
 
 def param_budget(model: PNAG, budget: float, pool: int, seed: int) -> dict:
@@ -155,7 +175,8 @@ def param_budget(model: PNAG, budget: float, pool: int, seed: int) -> dict:
     for name, dags in (("pnag", generated), ("random", random_pool)):
         params = space.measures(dags)["params_m"] if dags else np.array([])
         rows[name] = {
-            "valid": len(dags), "within_budget": int((params <= budget).sum()),
+            "valid": len(dags),
+            "within_budget": int((params <= budget).sum()),
             "mean_params_m": float(params.mean()) if params.size else None,
             "max_params_within_m": float(params[params <= budget].max()) if (params <= budget).any() else None,
         }

@@ -94,12 +94,16 @@ def main() -> None:
         for n in args.at:
             for name, make in SAMPLERS.items():
                 seconds = time_calls(prefilled_study(space, n, args.seed, make(args.seed)), OBJECTIVES[space], args.calls)
-                rows.append({
-                    "space": space, "completed_trials": n, "sampler": name,
-                    "first_call_seconds": seconds[0],
-                    "median_seconds": statistics.median(seconds[1:]),
-                    "mean_seconds": statistics.fmean(seconds[1:]),
-                })
+                rows.append(
+                    {
+                        "space": space,
+                        "completed_trials": n,
+                        "sampler": name,
+                        "first_call_seconds": seconds[0],
+                        "median_seconds": statistics.median(seconds[1:]),
+                        "mean_seconds": statistics.fmean(seconds[1:]),
+                    }
+                )
                 print(f"{space:>6} n={n:<4} {name:<7} first {seconds[0]:8.3f}s  median {rows[-1]['median_seconds']:8.4f}s", flush=True)
     end_to_end = []
     for space in args.spaces:
@@ -107,20 +111,34 @@ def main() -> None:
             study = optuna.create_study(sampler=make(args.seed), direction="maximize" if space == "nb201" else "minimize")
             start = time.perf_counter()
             study.optimize(OBJECTIVES[space], n_trials=args.end_to_end)
-            end_to_end.append({"space": space, "sampler": name, "trials": args.end_to_end,
-                               "seconds_per_trial": (time.perf_counter() - start) / args.end_to_end,
-                               "best_value": study.best_value})
-            print(f"{space:>6} end-to-end {name:<7} {end_to_end[-1]['seconds_per_trial']:8.4f}s/trial best {study.best_value:.4f}", flush=True)
+            end_to_end.append(
+                {
+                    "space": space,
+                    "sampler": name,
+                    "trials": args.end_to_end,
+                    "seconds_per_trial": (time.perf_counter() - start) / args.end_to_end,
+                    "best_value": study.best_value,
+                }
+            )
+            print(
+                f"{space:>6} end-to-end {name:<7} {end_to_end[-1]['seconds_per_trial']:8.4f}s/trial best {study.best_value:.4f}", flush=True
+            )
     for row in end_to_end:
         tpe = next(r for r in end_to_end if r["sampler"] == "tpe" and r["space"] == row["space"])
         row["ratio_to_tpe"] = row["seconds_per_trial"] / tpe["seconds_per_trial"]
     for row in rows:
-        tpe = next(r for r in rows if r["sampler"] == "tpe" and r["space"] == row["space"] and r["completed_trials"] == row["completed_trials"])
+        tpe = next(
+            r for r in rows if r["sampler"] == "tpe" and r["space"] == row["space"] and r["completed_trials"] == row["completed_trials"]
+        )
         row["median_ratio_to_tpe"] = row["median_seconds"] / tpe["median_seconds"]
     results = {
-        "calls": args.calls, "seed": args.seed, "threads": args.threads,
-        "optuna": optuna.__version__, "torch": torch.__version__,
-        "rows": rows, "end_to_end": end_to_end,
+        "calls": args.calls,
+        "seed": args.seed,
+        "threads": args.threads,
+        "optuna": optuna.__version__,
+        "torch": torch.__version__,
+        "rows": rows,
+        "end_to_end": end_to_end,
     }
     write_json(args.out, results)
     if args.json:

@@ -1,8 +1,8 @@
-"""Print README's result tables (markdown) from the JSON files in benchmarks/results/.
+"""Print the documentation's result tables (markdown) from the JSON files in benchmarks/results/.
 
     python benchmarks/report.py
 
-README's numbers are pasted from this output, so every figure traces back to a JSON file
+docs/benchmarks.md holds this output (a test checks it matches), so every figure traces back to a JSON file
 written by a benchmark command.
 """
 
@@ -49,7 +49,10 @@ def generator_folds(results: dict) -> list[str]:
         "| space | " + " | ".join(f"n={n}" for n in nb_scales) + " |",
         "|---|" + "---|" * len(nb_scales),
         "| NB201 | " + " | ".join(_f(sum(col) / len(col), 1) for col in zip(*nb_rows)) + " |",
-        "| NAS-Bench-Graph | " + " | ".join(_f(v, 1) for v in g6["sub_architecture_validity"]["raw"].values()) + " |" + " |" * (len(nb_scales) - len(g6["sub_architecture_validity"]["raw"])),
+        "| NAS-Bench-Graph | "
+        + " | ".join(_f(v, 1) for v in g6["sub_architecture_validity"]["raw"].values())
+        + " |"
+        + " |" * (len(nb_scales) - len(g6["sub_architecture_validity"]["raw"])),
         "",
         "Quality (Fig. 4 middle/right protocol): test accuracy of 100 architectures generated for the top",
         "condition (cfg 2) by a model that never saw the dataset's scores, vs 100 uniformly random ones:",
@@ -59,10 +62,17 @@ def generator_folds(results: dict) -> list[str]:
     ]
     for task, row in results["nb201"].items():
         q = row["quality_top_vs_random"]
-        lines.append(f"| {task} | {q['generated_valid']} | {_f(q['generated_mean'])} | {_f(q['generated_max'])} | "
-                     f"{_f(q['random_mean'])} | {_f(q['random_max'])} | {_f(q['space_best'])} |")
-    lines += ["", "Training time per stage (seconds, this 2-core CPU, 1 thread, other jobs running):", "",
-              "| model | stage 1 | stage 2 |", "|---|---|---|"]
+        lines.append(
+            f"| {task} | {q['generated_valid']} | {_f(q['generated_mean'])} | {_f(q['generated_max'])} | "
+            f"{_f(q['random_mean'])} | {_f(q['random_max'])} | {_f(q['space_best'])} |"
+        )
+    lines += [
+        "",
+        "Training time per stage (seconds, this 2-core CPU, 1 thread, other jobs running):",
+        "",
+        "| model | stage 1 | stage 2 |",
+        "|---|---|---|",
+    ]
     for name, seconds in results["training_seconds"].items():
         lines.append(f"| {name} | {_f(seconds.get('stage1'), 0)} | {_f(seconds.get('stage2'), 0)} |")
     return lines
@@ -70,19 +80,30 @@ def generator_folds(results: dict) -> list[str]:
 
 def generator_ablation(results: dict) -> list[str]:
     lines = [f"Epochs per stage: {results['ablation_epochs_per_stage']}; seed {results['seed']}."]
-    lines += ["", "SCC ablation (Fig. 3 protocol, NB201). Generated: 200 sampled without condition (raw validity) and for the top",
-              "condition (mean CIFAR-10 test of the delivered ones; trained without CIFAR-10 scores). Held-out: stage 1 alone",
-              "encodes and decodes 2,000 cells it never saw (raw validity and exact reconstruction of the full cell, mean raw validity of the smaller scales).", "",
-              "| SCC on first k steps | generated raw validity % | generated mean sub-arch. raw validity % | mean CIFAR-10 test % | held-out raw validity % | held-out sub-arch. raw validity % | held-out exact % (raw) |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "SCC ablation (Fig. 3 protocol, NB201). Generated: 200 sampled without condition (raw validity) and for the top",
+        "condition (mean CIFAR-10 test of the delivered ones; trained without CIFAR-10 scores). Held-out: stage 1 alone",
+        "encodes and decodes 2,000 cells it never saw (raw validity and exact reconstruction of the full cell, mean raw validity of the smaller scales).",
+        "",
+        "| SCC on first k steps | generated raw validity % | generated mean sub-arch. raw validity % | mean CIFAR-10 test % | held-out raw validity % | held-out sub-arch. raw validity % | held-out exact % (raw) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in results["scc_ablation"]:
         sub = list(row["sub_architecture_validity"].values())[:-1]
         held = row["held_out_reconstruction"]
         held_sub = held["raw_validity"][:-1]
-        lines.append(f"| {row['scc_steps']} | {_f(row['validity'])} | {_f(sum(sub) / len(sub))} | {_f(row['cifar10_mean_test_of_valid'])} | "
-                     f"{_f(held['raw_validity'][-1])} | {_f(sum(held_sub) / len(held_sub))} | {_f(held['exact_raw'][-1])} |")
-    lines += ["", "Codebook size (paper: V = number of structural elements, 7 for NB201), SCC on all steps:", "",
-              "| V | generated raw validity % | held-out raw validity % | held-out exact reconstruction % (raw) |", "|---|---|---|---|"]
+        lines.append(
+            f"| {row['scc_steps']} | {_f(row['validity'])} | {_f(sum(sub) / len(sub))} | {_f(row['cifar10_mean_test_of_valid'])} | "
+            f"{_f(held['raw_validity'][-1])} | {_f(sum(held_sub) / len(held_sub))} | {_f(held['exact_raw'][-1])} |"
+        )
+    lines += [
+        "",
+        "Codebook size (paper: V = number of structural elements, 7 for NB201), SCC on all steps:",
+        "",
+        "| V | generated raw validity % | held-out raw validity % | held-out exact reconstruction % (raw) |",
+        "|---|---|---|---|",
+    ]
     for row in results["codebook_ablation"]:
         held = row["held_out_reconstruction"]
         lines.append(f"| {row['codebook_size']} | {_f(row['validity'])} | {_f(held['raw_validity'][-1])} | {_f(held['exact_raw'][-1])} |")
@@ -90,12 +111,18 @@ def generator_ablation(results: dict) -> list[str]:
 
 
 def generation_speed(results: dict) -> list[str]:
-    lines = [f"CPU: {results['cpu']}, {results['threads']} threads, load average {results['load_average_at_start']:.2f} at the start.", "",
-             "| space | guidance | ms/arch, batch 1 | ms/arch, batch 1,000 | of which projection onto the valid set |", "|---|---|---|---|---|"]
+    lines = [
+        f"CPU: {results['cpu']}, {results['threads']} threads, load average {results['load_average_at_start']:.2f} at the start.",
+        "",
+        "| space | guidance | ms/arch, batch 1 | ms/arch, batch 1,000 | of which projection onto the valid set |",
+        "|---|---|---|---|---|",
+    ]
     for space, rows in results["spaces"].items():
         for cfg, row in rows.items():
-            lines.append(f"| {space} | {cfg} | {1e3 * row['seconds_per_arch_batch1_median']:.2f} | {1e3 * row['seconds_per_arch_batch1000_median']:.3f} | "
-                         f"{1e3 * row['projection_seconds_per_arch_batch1000_median']:.4f} |")
+            lines.append(
+                f"| {space} | {cfg} | {1e3 * row['seconds_per_arch_batch1_median']:.2f} | {1e3 * row['seconds_per_arch_batch1000_median']:.3f} | "
+                f"{1e3 * row['projection_seconds_per_arch_batch1000_median']:.4f} |"
+            )
     return lines
 
 
@@ -104,53 +131,84 @@ VALIDITY_HEADER = "raw valid % | paper-comparable valid % | delivered valid % | 
 
 def _validity_cells(report: dict) -> str:
     """The side-by-side validity columns of one generation report (metrics.generation_report)."""
-    return (f"{_f(report['raw']['validity'], 1)} | {_f(report['paper_comparable_validity'], 1)} | {_f(report['delivered']['validity'], 1)} | "
-            f"{_f(report['changed_by_projection'], 1)} | {_f(report['delivered']['unique_valid_per_1000'], 0)}")
+    return (
+        f"{_f(report['raw']['validity'], 1)} | {_f(report['paper_comparable_validity'], 1)} | {_f(report['delivered']['validity'], 1)} | "
+        f"{_f(report['changed_by_projection'], 1)} | {_f(report['delivered']['unique_valid_per_1000'], 0)}"
+    )
 
 
 def shipped_weights(results: dict) -> list[str]:
-    lines = [f"{results['n']} generated per row, seed {results['seed']} (the sweep used other seeds); test score of the "
-             "distinct delivered architectures on the named task.", "",
-             f"| space (task) | sampling | {VALIDITY_HEADER} | mean test of distinct | best test | ms / arch | space mean / best |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{results['n']} generated per row, seed {results['seed']} (the sweep used other seeds); test score of the "
+        "distinct delivered architectures on the named task.",
+        "",
+        f"| space (task) | sampling | {VALIDITY_HEADER} | mean test of distinct | best test | ms / arch | space mean / best |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for space, rows in results["spaces"].items():
         for name in ("unconditional", "top, chosen setting"):
             row = rows[name]
             options = ", ".join(f"{k} {v}" for k, v in row["options"].items() if k != "performance") or "defaults"
-            lines.append(f"| {space} ({rows['task']}) | {name} ({options}) | {_validity_cells(row)} | {_f(row['mean_test_of_distinct'], 4)} | "
-                         f"{_f(row['best_test'], 4)} | {_f(row['ms_per_architecture'], 2)} | {_f(rows['space_mean_test'], 4)} / {_f(rows['space_best_test'], 4)} |")
-    lines += ["", "Stage 2's teacher-forced loss per architecture (nats, null condition, 2,000 training architectures):", "",
-              "| space | loss per architecture | ln(training-set size) |", "|---|---|---|"]
+            lines.append(
+                f"| {space} ({rows['task']}) | {name} ({options}) | {_validity_cells(row)} | {_f(row['mean_test_of_distinct'], 4)} | "
+                f"{_f(row['best_test'], 4)} | {_f(row['ms_per_architecture'], 2)} | {_f(rows['space_mean_test'], 4)} / {_f(rows['space_best_test'], 4)} |"
+            )
+    lines += [
+        "",
+        "Stage 2's teacher-forced loss per architecture (nats, null condition, 2,000 training architectures):",
+        "",
+        "| space | loss per architecture | ln(training-set size) |",
+        "|---|---|---|",
+    ]
     for space, rows in results["spaces"].items():
         loss = rows["stage2_loss"]
         lines.append(f"| {space} | {_f(loss['nats_per_architecture'], 1)} | {_f(loss['ln_training_set_size'], 1)} |")
-    lines += ["", "Sweep of the top-condition settings (mean over the sweep's seeds; the settings no other beats on both columns):", "",
-              "| space | guidance | temperature | top-p | distinct / 1,000 | mean test of distinct |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Sweep of the top-condition settings (mean over the sweep's seeds; the settings no other beats on both columns):",
+        "",
+        "| space | guidance | temperature | top-p | distinct / 1,000 | mean test of distinct |",
+        "|---|---|---|---|---|---|",
+    ]
     for space, rows in results["spaces"].items():
         sweep = rows["sweep"]["rows"]
-        frontier = [row for row in sweep if not any(
-            o["distinct_per_1000"] >= row["distinct_per_1000"] and o["mean_test_of_distinct"] >= row["mean_test_of_distinct"] and o is not row
-            for o in sweep)]
+        frontier = [
+            row
+            for row in sweep
+            if not any(
+                o["distinct_per_1000"] >= row["distinct_per_1000"]
+                and o["mean_test_of_distinct"] >= row["mean_test_of_distinct"]
+                and o is not row
+                for o in sweep
+            )
+        ]
         for row in frontier:
             o = row["options"]
             chosen = " (chosen)" if o == rows["sweep"]["chosen"] else ""
-            lines.append(f"| {space} | {o['cfg_scale']:g} | {o['temperature']:g} | {o['top_p'] or '-'} | {_f(row['distinct_per_1000'], 0)} | "
-                         f"{_f(row['mean_test_of_distinct'], 4)}{chosen} |")
+            lines.append(
+                f"| {space} | {o['cfg_scale']:g} | {o['temperature']:g} | {o['top_p'] or '-'} | {_f(row['distinct_per_1000'], 0)} | "
+                f"{_f(row['mean_test_of_distinct'], 4)}{chosen} |"
+            )
     return lines
 
 
 def stage1_reconstruction(results: dict) -> list[str]:
-    lines = ["Every shipped checkpoint's stage 1 on the architectures it was trained on: exact reconstruction of each scale's "
-             "target (raw decoder output / projected), coarse to fine; the last scale is the full architecture.", "",
-             "| checkpoint | architectures | decoder epochs | seconds | full architecture exact % (raw / projected) | per scale, raw % |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "Every shipped checkpoint's stage 1 on the architectures it was trained on: exact reconstruction of each scale's "
+        "target (raw decoder output / projected), coarse to fine; the last scale is the full architecture.",
+        "",
+        "| checkpoint | architectures | decoder epochs | seconds | full architecture exact % (raw / projected) | per scale, raw % |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, row in results.items():
         if "decoder_from" in row:
             continue
         r = row["reconstruction"]
         per_scale = ", ".join(f"{_f(v, 1)} ({n})" for n, v in zip(r["scales"], r["exact_raw"]))
-        lines.append(f"| {name} | {row['architectures']} | {row['epochs']} | {_f(row['seconds'], 0)} | "
-                     f"{_f(r['exact_raw'][-1], 2)} / {_f(r['exact_projected'][-1], 2)} | {per_scale} |")
+        lines.append(
+            f"| {name} | {row['architectures']} | {row['epochs']} | {_f(row['seconds'], 0)} | "
+            f"{_f(r['exact_raw'][-1], 2)} / {_f(r['exact_projected'][-1], 2)} | {per_scale} |"
+        )
     shared = [name for name, row in results.items() if "decoder_from" in row]
     if shared:
         lines += ["", f"Sharing a fitted decoder (identical encoder and quantizer): {', '.join(shared)}."]
@@ -159,10 +217,13 @@ def stage1_reconstruction(results: dict) -> list[str]:
 
 def optuna_study(results: dict) -> list[str]:
     at = [t for t in (1, 2, 5, 10, 20, 50, 100) if t <= results["trials"]]
-    lines = [f"{results['space']} / {results['task']}, {len(results['seeds'])} seeds, {results['trials']} trials; test accuracy of the "
-             f"best-by-validation trial so far (mean over seeds); best in the space {results['best_in_space_test']:.2f}.", "",
-             "| sampler | " + " | ".join(f"after {t}" for t in at) + " | s/trial |",
-             "|---|" + "---|" * (len(at) + 1)]
+    lines = [
+        f"{results['space']} / {results['task']}, {len(results['seeds'])} seeds, {results['trials']} trials; test accuracy of the "
+        f"best-by-validation trial so far (mean over seeds); best in the space {results['best_in_space_test']:.2f}.",
+        "",
+        "| sampler | " + " | ".join(f"after {t}" for t in at) + " | s/trial |",
+        "|---|" + "---|" * (len(at) + 1),
+    ]
     for method, row in results["methods"].items():
         per_trial = row["seconds"] / (results["trials"] * len(results["seeds"]))
         lines.append(f"| {method} | " + " | ".join(f"{row['mean_best_test'][t - 1]:.2f}" for t in at) + f" | {per_trial:.3f} |")
@@ -170,50 +231,85 @@ def optuna_study(results: dict) -> list[str]:
 
 
 def optuna_overhead(results: dict) -> list[str]:
-    lines = [f"Median of {results['calls']} ask + tell rounds after N completed trials (the first round, with one-off work, apart); "
-             f"{results['threads']} threads, optuna {results['optuna']}.", "",
-             "| space | N | sampler | median s | ratio to TPE | first round s |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Median of {results['calls']} ask + tell rounds after N completed trials (the first round, with one-off work, apart); "
+        f"{results['threads']} threads, optuna {results['optuna']}.",
+        "",
+        "| space | N | sampler | median s | ratio to TPE | first round s |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in results["rows"]:
-        lines.append(f"| {row['space']} | {row['completed_trials']} | {row['sampler']} | {row['median_seconds']:.4f} | "
-                     f"{row['median_ratio_to_tpe']:.2f} | {row['first_call_seconds']:.3f} |")
-    lines += ["", f"Whole studies from scratch ({results['end_to_end'][0]['trials']} trials, everything included):", "",
-              "| space | sampler | s/trial | ratio to TPE | best value |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| {row['space']} | {row['completed_trials']} | {row['sampler']} | {row['median_seconds']:.4f} | "
+            f"{row['median_ratio_to_tpe']:.2f} | {row['first_call_seconds']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Whole studies from scratch ({results['end_to_end'][0]['trials']} trials, everything included):",
+        "",
+        "| space | sampler | s/trial | ratio to TPE | best value |",
+        "|---|---|---|---|---|",
+    ]
     for row in results["end_to_end"]:
-        lines.append(f"| {row['space']} | {row['sampler']} | {row['seconds_per_trial']:.4f} | {row['ratio_to_tpe']:.2f} | {row['best_value']:.4f} |")
+        lines.append(
+            f"| {row['space']} | {row['sampler']} | {row['seconds_per_trial']:.4f} | {row['ratio_to_tpe']:.2f} | {row['best_value']:.4f} |"
+        )
     return lines
 
 
 def more_spaces(results: dict) -> list[str]:
-    lines = [f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the delivered ones of the defaults setting (1 image, 1 CPU thread):", "",
-             f"| space | setting | {VALIDITY_HEADER} | novelty % | raw / delivered validity % per scale (nodes) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the delivered ones of the defaults setting (1 image, 1 CPU thread):",
+        "",
+        f"| space | setting | {VALIDITY_HEADER} | novelty % | raw / delivered validity % per scale (nodes) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for space, row in results["table6"].items():
         for setting in ("unconditional", "checkpoint defaults"):
             r = row[setting]
             per_scale = r["sub_architecture_validity"]
             scales = ", ".join(f"{_f(per_scale['raw'][n], 1)} / {_f(per_scale['delivered'][n], 1)} ({n})" for n in per_scale["raw"])
             lines.append(f"| {space} | {setting} | {_validity_cells(r)} | {_f(r['delivered']['novelty'])} | {scales} |")
-    lines += ["", "| space | stage 1: held-out chains reconstructed exactly % (raw / projected) | built / ran a forward pass | median params (M) | median MACs (G) | median CPU forward (ms) |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| space | stage 1: held-out chains reconstructed exactly % (raw / projected) | built / ran a forward pass | median params (M) | median MACs (G) | median CPU forward (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
     for space, row in results["table6"].items():
         modules, median, exact = row["modules"], row["modules"]["median"], row["stage1_exact_reconstruction"]
-        lines.append(f"| {space} | {_f(exact['raw'], 1)} / {_f(exact['projected'], 1)} | {modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | "
-                     f"{_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |")
+        lines.append(
+            f"| {space} | {_f(exact['raw'], 1)} / {_f(exact['projected'], 1)} | {modules['built']} / {modules['ran_forward']} | {_f(median.get('params_m'))} | "
+            f"{_f(median.get('macs_g'))} | {_f(median.get('cpu_forward_ms'), 1)} |"
+        )
     mbv3 = results["mbv3_latency"]
-    lines += ["", f"MobileNetV3 under Note10 latency budgets: pools of {results['mbv3_latency']['rows'][str(mbv3['budgets_ms'][0])]['random']['pool']} "
-              "(PNAG: top accuracy + the budget's condition, checkpoint sampling settings), accuracy from OFA's predictor (top-1 %):", "",
-              "| budget (ms) | PNAG delivered | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"MobileNetV3 under Note10 latency budgets: pools of {results['mbv3_latency']['rows'][str(mbv3['budgets_ms'][0])]['random']['pool']} "
+        "(PNAG: top accuracy + the budget's condition, checkpoint sampling settings), accuracy from OFA's predictor (top-1 %):",
+        "",
+        "| budget (ms) | PNAG delivered | PNAG within budget | PNAG best / mean within | random within budget | random best / mean within | OFA evolution best (predictor calls) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     pct = lambda v: "-" if v is None else f"{100 * v:.2f}"  # noqa: E731
     for budget in mbv3["budgets_ms"]:
         row = mbv3["rows"][str(budget)]
         p, r, e = row["pnag"], row["random"], row["ofa_evolution"]
-        lines.append(f"| {budget:g} | {p['valid']} | {p['within_budget']} | {pct(p['best_accuracy_within'])} / {pct(p['mean_accuracy_within'])} | "
-                     f"{r['within_budget']} | {pct(r['best_accuracy_within'])} / {pct(r['mean_accuracy_within'])} | {pct(e['best_accuracy_within'])} ({e['predictor_calls']}) |")
-    lines += ["", "AutoFormer under a parameter budget (pools as above; PNAG conditioned on the budget's quantile):", "",
-              "| space | budget (M) | PNAG delivered | PNAG within budget | PNAG mean params (M) | random within budget | random mean params (M) |", "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {budget:g} | {p['valid']} | {p['within_budget']} | {pct(p['best_accuracy_within'])} / {pct(p['mean_accuracy_within'])} | "
+            f"{r['within_budget']} | {pct(r['best_accuracy_within'])} / {pct(r['mean_accuracy_within'])} | {pct(e['best_accuracy_within'])} ({e['predictor_calls']}) |"
+        )
+    lines += [
+        "",
+        "AutoFormer under a parameter budget (pools as above; PNAG conditioned on the budget's quantile):",
+        "",
+        "| space | budget (M) | PNAG delivered | PNAG within budget | PNAG mean params (M) | random within budget | random mean params (M) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for space, row in results["autoformer_params"].items():
-        lines.append(f"| {space} | {row['budget_m']:g} | {row['pnag']['valid']} | {row['pnag']['within_budget']} | {_f(row['pnag']['mean_params_m'])} | "
-                     f"{row['random']['within_budget']} | {_f(row['random']['mean_params_m'])} |")
+        lines.append(
+            f"| {space} | {row['budget_m']:g} | {row['pnag']['valid']} | {row['pnag']['within_budget']} | {_f(row['pnag']['mean_params_m'])} | "
+            f"{row['random']['within_budget']} | {_f(row['random']['mean_params_m'])} |"
+        )
     return lines
 
 
@@ -222,42 +318,71 @@ def _ci(cell: dict, digits: int = 2, scale: float = 1.0) -> str:
 
 
 def _correlations(results: dict) -> list[str]:
-    lines = ["Surrogate: rank correlation with the held-out validation score over the whole table, by support size (mean of 5 draws):", "",
-             "| held-out dataset | Spearman, support 0 / 5 / 20 / 50 | Kendall, support 0 / 5 / 20 / 50 |", "|---|---|---|"]
+    lines = [
+        "Surrogate: rank correlation with the held-out validation score over the whole table, by support size (mean of 5 draws):",
+        "",
+        "| held-out dataset | Spearman, support 0 / 5 / 20 / 50 | Kendall, support 0 / 5 / 20 / 50 |",
+        "|---|---|---|",
+    ]
     for name, row in results["surrogate_correlation"].items():
-        lines.append(f"| {name} | " + " / ".join(f"{cell['spearman']:.3f}" for cell in row.values()) + " | "
-                     + " / ".join(f"{cell['kendall']:.3f}" for cell in row.values()) + " |")
+        lines.append(
+            f"| {name} | "
+            + " / ".join(f"{cell['spearman']:.3f}" for cell in row.values())
+            + " | "
+            + " / ".join(f"{cell['kendall']:.3f}" for cell in row.values())
+            + " |"
+        )
     return lines
 
 
 def transfer_nb201(results: dict) -> list[str]:
     lines = [f"Leave-one-dataset-out; {len(results['seeds'])} seeds; {results['seconds'] / 60:.0f} min.", "", *_correlations(results)]
-    lines += ["", "Table 1 protocol: test accuracy % of the best-by-validation cell (mean ± 95% CI), and per seed the evaluations until the "
-              "space's best-by-validation cell is among those evaluated ('-': not within the budget):", "",
-              "| dataset | method | after 1 | after 2 | after 5 | after 10 | evaluations to the optimum | optimum's test |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Table 1 protocol: test accuracy % of the best-by-validation cell (mean ± 95% CI), and per seed the evaluations until the "
+        "space's best-by-validation cell is among those evaluated ('-': not within the budget):",
+        "",
+        "| dataset | method | after 1 | after 2 | after 5 | after 10 | evaluations to the optimum | optimum's test |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for task, table in results["nb201_search"].items():
         for method, row in table["methods"].items():
             found = ", ".join("-" if f is None else str(f) for f in row["evaluations_to_optimum"])
             cells = " | ".join(_ci(row["best_test_after"][k]) for k in ("1", "2", "5", "10"))
             lines.append(f"| {task} | {method} | {cells} | {found} | {table['best_by_validation_test']:.2f} |")
     t5 = results["table5"]
-    lines += ["", f"Table 5 protocol, {t5['task']} (weights {t5['weights']}): 20 generated per objective, measured in the tables:", "",
-              "| objective | valid | test acc. max / mean | " + " | ".join(f"{d} ms mean / share within cap" for d in t5["caps_ms"]) + " | params M mean / min |",
-              "|---|---|---|" + "---|" * len(t5["caps_ms"]) + "---|"]
+    lines += [
+        "",
+        f"Table 5 protocol, {t5['task']} (weights {t5['weights']}): 20 generated per objective, measured in the tables:",
+        "",
+        "| objective | valid | test acc. max / mean | "
+        + " | ".join(f"{d} ms mean / share within cap" for d in t5["caps_ms"])
+        + " | params M mean / min |",
+        "|---|---|---|" + "---|" * len(t5["caps_ms"]) + "---|",
+    ]
     for name, pool in t5["pools"].items():
         devices = " | ".join(f"{pool[f'latency_ms:{d}']['mean']:.2f} / {pool[f'latency_ms:{d}']['within_cap']:.2f}" for d in t5["caps_ms"])
-        lines.append(f"| {name} | {pool['valid']} | {pool['test_accuracy']['max']:.2f} / {pool['test_accuracy']['mean']:.2f} | {devices} | "
-                     f"{pool['params_m']['mean']:.3f} / {pool['params_m']['min']:.3f} |")
+        lines.append(
+            f"| {name} | {pool['valid']} | {pool['test_accuracy']['max']:.2f} / {pool['test_accuracy']['mean']:.2f} | {devices} | "
+            f"{pool['params_m']['mean']:.3f} / {pool['params_m']['min']:.3f} |"
+        )
     return lines
 
 
 def transfer_graph(results: dict) -> list[str]:
     lines = [f"Leave-one-dataset-out; {len(results['seeds'])} seeds; {results['seconds'] / 60:.0f} min.", "", *_correlations(results)]
-    lines += ["", "Search: regret to the dataset's best test accuracy (percentage points, mean ± 95% CI):", "",
-              "| dataset | method | after 1 | after 5 | after 10 | after 20 |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Search: regret to the dataset's best test accuracy (percentage points, mean ± 95% CI):",
+        "",
+        "| dataset | method | after 1 | after 5 | after 10 | after 20 |",
+        "|---|---|---|---|---|---|",
+    ]
     for task, table in results["graph_search"].items():
         for method, row in table["methods"].items():
-            lines.append(f"| {task} | {method} | " + " | ".join(_ci(row["regret_after"][k], scale=100) for k in ("1", "5", "10", "20")) + " |")
+            lines.append(
+                f"| {task} | {method} | " + " | ".join(_ci(row["regret_after"][k], scale=100) for k in ("1", "5", "10", "20")) + " |"
+            )
     return lines
 
 
@@ -284,15 +409,23 @@ def bench_suite(results: dict) -> list[str]:
     whether pure PNAG is ahead of every method without PNAG after 10 evaluations."""
     budget = str(results["budget"])
     at = list(dict.fromkeys(("1", "10", budget)))
-    lines = [f"{len(results['seeds'])} seeds, budget {budget}. Regret in percentage points (mean ± 95% CI). "
-             f"Each run's own seconds, summed over every run here, add up to {results['run_seconds'] / 3600:.1f} hours. The invocations that made "
-             "these files, oldest first (`summary.json`'s `previous` chain):", "", *_invocations(results), ""]
+    lines = [
+        f"{len(results['seeds'])} seeds, budget {budget}. Regret in percentage points (mean ± 95% CI). "
+        f"Each run's own seconds, summed over every run here, add up to {results['run_seconds'] / 3600:.1f} hours. The invocations that made "
+        "these files, oldest first (`summary.json`'s `previous` chain):",
+        "",
+        *_invocations(results),
+        "",
+    ]
     verdicts = []
     for problem, table in results["problems"].items():
         scale = _scale(problem)
-        lines += [f"**{problem}**" + (f" (no held-out PNAG weights: skipped {', '.join(table['skipped'])})" if table["skipped"] else ""), "",
-                  "| method | " + " | ".join(f"after {k}" for k in at) + " | rank after 10 | s per evaluation |",
-                  "|---|" + "---|" * (len(at) + 2)]
+        lines += [
+            f"**{problem}**" + (f" (no held-out PNAG weights: skipped {', '.join(table['skipped'])})" if table["skipped"] else ""),
+            "",
+            "| method | " + " | ".join(f"after {k}" for k in at) + " | rank after 10 | s per evaluation |",
+            "|---|" + "---|" * (len(at) + 2),
+        ]
         for method, row in sorted(table["methods"].items(), key=lambda item: item[1]["regret_after"]["10"]["mean"]):
             cells = " | ".join(_ci(row["regret_after"][k], scale=scale) for k in at)
             lines.append(f"| {method} | {cells} | {row['average_rank_after']['10']:.2f} | {row['seconds_per_evaluation']:.4f} |")
@@ -302,8 +435,12 @@ def bench_suite(results: dict) -> list[str]:
             best = min(baselines, key=baselines.get)
             mine = table["methods"]["pnag"]["regret_after"]["10"]["mean"]
             verdicts.append((problem, mine * scale, best, baselines[best] * scale, mine < baselines[best]))
-    lines += ["Target: pure PNAG ahead of every method without PNAG in mean regret after 10 evaluations.", "",
-              "| problem | pnag | best baseline | its regret | PNAG ahead |", "|---|---|---|---|---|"]
+    lines += [
+        "Target: pure PNAG ahead of every method without PNAG in mean regret after 10 evaluations.",
+        "",
+        "| problem | pnag | best baseline | its regret | PNAG ahead |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {p} | {mine:.3f} | {best} | {theirs:.3f} | {'yes' if ahead else 'no'} |" for p, mine, best, theirs, ahead in verdicts]
     return lines
 
@@ -311,33 +448,49 @@ def bench_suite(results: dict) -> list[str]:
 def generator_control(results: dict) -> list[str]:
     """PNAG against the same surrogate ranking a uniform pool of the same size: what the
     generator adds, per problem, after 1 and 10 evaluations."""
-    lines = [f"{len(results['seeds'])} seeds, budget {results['budget']}; regret in percentage points (mean ± 95% CI), "
-             "leave-one-dataset-out weights.", "",
-             "| problem | pnag after 1 | control after 1 | pnag after 10 | control after 10 | PNAG ahead after 10 |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"{len(results['seeds'])} seeds, budget {results['budget']}; regret in percentage points (mean ± 95% CI), "
+        "leave-one-dataset-out weights.",
+        "",
+        "| problem | pnag after 1 | control after 1 | pnag after 10 | control after 10 | PNAG ahead after 10 |",
+        "|---|---|---|---|---|---|",
+    ]
     for problem, table in results["problems"].items():
         scale = _scale(problem)
         pnag, control = table["methods"]["pnag"]["regret_after"], table["methods"]["surrogate+uniform"]["regret_after"]
         ahead = pnag["10"]["mean"] < control["10"]["mean"]
-        lines.append(f"| {problem} | {_ci(pnag['1'], scale=scale)} | {_ci(control['1'], scale=scale)} | {_ci(pnag['10'], scale=scale)} | "
-                     f"{_ci(control['10'], scale=scale)} | {'yes' if ahead else 'no'} |")
+        lines.append(
+            f"| {problem} | {_ci(pnag['1'], scale=scale)} | {_ci(control['1'], scale=scale)} | {_ci(pnag['10'], scale=scale)} | "
+            f"{_ci(control['10'], scale=scale)} | {'yes' if ahead else 'no'} |"
+        )
     return lines
 
 
 def every_method_timing(results: dict) -> list[str]:
-    lines = [f"`pnag bench search --space {results['space']} --dataset {results['dataset']} --methods all --budget {results['budget']} "
-             f"--seeds 1` (one seed; another job used one of the two cores meanwhile):", "",
-             "| method | s per run | regret after 10 | after 100 |", "|---|---|---|---|"]
+    lines = [
+        f"`pnag bench search --space {results['space']} --dataset {results['dataset']} --methods all --budget {results['budget']} "
+        f"--seeds 1` (one seed; another job used one of the two cores meanwhile):",
+        "",
+        "| method | s per run | regret after 10 | after 100 |",
+        "|---|---|---|---|",
+    ]
     for method, row in sorted(results["methods"].items(), key=lambda item: -item[1]["seconds_per_run"]):
-        lines.append(f"| {method} | {row['seconds_per_run']:.1f} | {row['regret_after']['10']['mean']:.2f} | {row['regret_after']['100']['mean']:.2f} |")
+        lines.append(
+            f"| {method} | {row['seconds_per_run']:.1f} | {row['regret_after']['10']['mean']:.2f} | {row['regret_after']['100']['mean']:.2f} |"
+        )
     return lines
 
 
 def efficiency(results: dict) -> list[str]:
     vae = results["graph_vae"]
-    lines = [f"{len(results['seeds'])} seeds, budget {results['budget']}; graph VAE trained {vae['epochs']} epochs "
-             f"({vae['training_seconds']:.0f} s) on the architectures only.", "",
-             "| dataset | generator | s per architecture, batch 1 | per architecture, batches of 100 | validity % | "
-             "evaluations to the run's best | s to the run's best | regret after 10 |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{len(results['seeds'])} seeds, budget {results['budget']}; graph VAE trained {vae['epochs']} epochs "
+        f"({vae['training_seconds']:.0f} s) on the architectures only.",
+        "",
+        "| dataset | generator | s per architecture, batch 1 | per architecture, batches of 100 | validity % | "
+        "evaluations to the run's best | s to the run's best | regret after 10 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for task, table in results["tasks"].items():
         once = {"pnag (generated order)": table["pnag_once_time"], "graph-vae (generated order)": vae["once_time"]}
         for method, row in table["methods"].items():
@@ -346,11 +499,42 @@ def efficiency(results: dict) -> list[str]:
                 f"| {task} | {method} | {_f(time['batch1_seconds'], 5) if time else '-'} | "
                 f"{_f(time['per_architecture_in_batches_of_100'], 6) if time else '-'} | "
                 f"{_ci(row['validity_percent'], 1) if 'validity_percent' in row else '-'} | {_ci(row['evaluations_to_best'], 1)} | "
-                f"{_ci(row['seconds_to_best'], 3)} | {_ci(row['regret_after_10'])} |")
+                f"{_ci(row['seconds_to_best'], 3)} | {_ci(row['regret_after_10'])} |"
+            )
     return lines
 
 
-#: README tables in order: result file(s) -> the function that renders them
+def install_footprint(results: dict) -> list[str]:
+    seconds, wheels, targets = results["seconds"], results["wheel_mb"], results["targets"]
+    return [
+        f"Median of {results['repeats']} fresh processes each, {results['cpus']} CPUs, load average "
+        f"{results['load_average_at_start']:.2f} at the start (Python's own start-up: {seconds['python_startup']:.3f} s).",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| `import pnag_sampler` | {seconds['import_pnag_sampler']:.3f} s | < {targets['import_pnag_sampler']:g} s |",
+        f"| `pnag --help` | {seconds['pnag_help']:.3f} s | < {targets['pnag_help']:g} s |",
+        f"| `pnag` with a bad argument (the error) | {seconds['pnag_bad_argument']:.3f} s | - |",
+        f"| `from pnag_sampler import PNAGSampler` (imports torch and Optuna) | {seconds['import_PNAGSampler']:.3f} s | - |",
+        f"| core wheel `pnag-sampler` | {wheels['pnag-sampler']:.2f} MB | < {targets['wheel_mb']:g} MB |",
+        f"| held-out checkpoints `pnag-sampler-heldout` (benchmarks only) | {wheels['pnag-sampler-heldout']:.2f} MB | - |",
+    ]
+
+
+def cold_start(results: dict) -> list[str]:
+    return [
+        f"First trial of each worker (weights, first pool, ranking), {results['workers']} workers started together vs one alone; "
+        f"{results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start.",
+        "",
+        "| workers | first trial, s (each run) | slowest together / single (median) | target |",
+        "|---|---|---|---|",
+        f"| 1 | {', '.join(f'{s:.2f}' for s in results['single_worker_first_trial_s'])} | - | - |",
+        f"| {results['workers']} | {'; '.join(', '.join(f'{s:.2f}' for s in run) for run in results['together_first_trial_s'])} | "
+        f"{results['slowest_together_over_single']:.2f} | <= {results['target_ratio']:g} |",
+    ]
+
+
+#: docs/benchmarks.md's tables in order: result file(s) -> the function that renders them
 TABLES = (
     (("generator_quality_folds.json",), generator_folds),
     (("generator_quality_ablation.json",), generator_ablation),
@@ -358,6 +542,8 @@ TABLES = (
     (("shipped_weights.json",), shipped_weights),
     (("optuna_study/studies.json",), optuna_study),
     (("optuna_overhead.json",), optuna_overhead),
+    (("install_footprint.json",), install_footprint),
+    (("cold_start.json",), cold_start),
     (("generation_speed.json",), generation_speed),
     (("more_spaces.json",), more_spaces),
     (("transfer_nb201.json",), transfer_nb201),

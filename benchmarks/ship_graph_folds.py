@@ -12,11 +12,9 @@ find them by name, and refuse them on X (their recorded training set lacks X's s
 from __future__ import annotations
 
 import argparse
-from importlib import resources
-from pathlib import Path
 
+from pnag_sampler_heldout import weights_folder
 from tqdm.auto import tqdm
-
 from transfer import GRAPH_GENERATOR_EPOCHS, GRAPH_SPACE_TASKS, GRAPH_SURROGATE_STEPS, graph_fold, score_free_graph_generator
 
 
@@ -24,7 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    weights = Path(str(resources.files("pnag_sampler") / "weights"))
+    weights = weights_folder()
     base = score_free_graph_generator(GRAPH_GENERATOR_EPOCHS, args.seed, progress=True)
     for task in tqdm(GRAPH_SPACE_TASKS, desc="folds"):
         graph_fold(base, task, GRAPH_SURROGATE_STEPS, args.seed, progress=False).save(weights / f"nasbench_graph-without-{task}")

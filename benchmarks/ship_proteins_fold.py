@@ -23,18 +23,17 @@ import argparse
 import json
 import time
 from dataclasses import asdict
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from pnag_sampler_heldout import weights_folder
 
-from pnag_sampler.data import get_benchmark
-from pnag_sampler.data.nasbench_graph import GRAPH_TASKS
+from pnag_sampler.data import GRAPH_TASKS, get_benchmark
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
 from pnag_sampler.metrics import generation_report
 from pnag_sampler.pretraining import TrainingSet
-from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.surrogates.meta import MetaSurrogate
 
 #: 2,021 architectures: stage 1 needs more passes (and smaller batches) than the 9-operation
 #: space's 26,206 to take as many steps; stage 2 about as many rows as its 3 epochs there
@@ -49,7 +48,7 @@ def main() -> None:
     parser.add_argument("--stage1-batch-size", type=int, default=STAGE1_BATCH)
     parser.add_argument("--stage2-epochs", type=int, default=STAGE2_EPOCHS)
     parser.add_argument("--surrogate-steps", type=int, default=SURROGATE_STEPS)
-    parser.add_argument("--out", help="weights folder (default: the package's nasbench_graph_proteins-without-proteins)")
+    parser.add_argument("--out", help="weights folder (default: the held-out package's nasbench_graph_proteins-without-proteins)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -61,13 +60,20 @@ def main() -> None:
 
     started = time.perf_counter()
     surrogate = MetaSurrogate(proteins.space)
-    surrogate_losses = surrogate.fit(architectures, {t: graph.validation(t)[graph_rows] for t in tasks},
-                                     steps=args.surrogate_steps, seed=args.seed, progress=not args.json)
+    surrogate_losses = surrogate.fit(
+        architectures,
+        {t: graph.validation(t)[graph_rows] for t in tasks},
+        steps=args.surrogate_steps,
+        seed=args.seed,
+        progress=not args.json,
+    )
     times["surrogate"] = time.perf_counter() - started
 
     model = PNAG(proteins.space, surrogate=surrogate)
     started = time.perf_counter()
-    stage1 = model.fit_autoencoder(architectures, epochs=args.stage1_epochs, batch_size=args.stage1_batch_size, seed=args.seed, progress=not args.json)
+    stage1 = model.fit_autoencoder(
+        architectures, epochs=args.stage1_epochs, batch_size=args.stage1_batch_size, seed=args.seed, progress=not args.json
+    )
     times["stage1"] = time.perf_counter() - started
     started = time.perf_counter()
     stage2 = model.fit_transformer([], unconditioned=architectures, epochs=args.stage2_epochs, seed=args.seed, progress=not args.json)
@@ -76,20 +82,27 @@ def main() -> None:
         generation_defaults={"performance": None},
         trained_architectures=len(architectures),
         architectures="the 2,021 of nasbench_graph_proteins (stage 1, stage 2 on the null condition only)",
-        autoencoder_epochs=args.stage1_epochs, autoencoder_batch_size=args.stage1_batch_size, transformer_epochs=args.stage2_epochs,
-        surrogate_steps=args.surrogate_steps, seed=args.seed,
+        autoencoder_epochs=args.stage1_epochs,
+        autoencoder_batch_size=args.stage1_batch_size,
+        transformer_epochs=args.stage2_epochs,
+        surrogate_steps=args.surrogate_steps,
+        seed=args.seed,
         # the scores it saw: the 8 other datasets, on these architectures, from the 9-operation table
         training_set=asdict(TrainingSet("nasbench_graph", tasks)),
     )
-    out = Path(args.out) if args.out else Path(str(resources.files("pnag_sampler") / "weights")) / "nasbench_graph_proteins-without-proteins"
+    out = Path(args.out) if args.out else weights_folder() / "nasbench_graph_proteins-without-proteins"
     model.save(out)
 
     reconstructed = model.reconstruct(architectures, projected=False)[-1]
-    exact = [proteins.space.problem(after) is None and proteins.space.to_string(after) == text
-             for after, text in zip(reconstructed, proteins.strings())]
+    exact = [
+        proteins.space.problem(after) is None and proteins.space.to_string(after) == text
+        for after, text in zip(reconstructed, proteins.strings())
+    ]
     sample = generation_report(model.generate(1000, seed=args.seed), proteins.strings())
     report = {
-        "weights": str(out), "seed": args.seed, "seconds": times,
+        "weights": str(out),
+        "seed": args.seed,
+        "seconds": times,
         "stage1_final_losses": {k: v[-1] for k, v in stage1.items()},
         "stage2_final_losses": {k: v[-1] for k, v in stage2.items()},
         "surrogate_final_losses": {k: v[-1] for k, v in surrogate_losses.items()},

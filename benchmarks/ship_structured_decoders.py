@@ -32,7 +32,8 @@ from pnag_sampler.pretraining import training_set_of
 from pnag_sampler.spaces.base import Dag
 
 ROOT = Path(__file__).resolve().parent.parent
-WEIGHTS = ROOT / "pnag_sampler" / "weights"
+#: the core package's checkpoints and the held-out ones the benchmarks use
+WEIGHTS = (ROOT / "pnag_sampler" / "weights", ROOT / "benchmarks" / "heldout_weights" / "pnag_sampler_heldout" / "weights")
 RESULTS = ROOT / "benchmarks" / "results" / "ship_structured_decoders.json"
 
 
@@ -64,7 +65,9 @@ def reconstruction(model: PNAG, architectures: list[Dag]) -> dict:
 
 def stage1_key(tensors: dict[str, torch.Tensor]) -> tuple:
     """Identifies an encoder + quantizer by its tensors' contents."""
-    return tuple((k, hash(v.numpy().tobytes())) for k, v in sorted(tensors.items()) if k.startswith("autoencoder.") and ".decoder." not in k)
+    return tuple(
+        (k, hash(v.numpy().tobytes())) for k, v in sorted(tensors.items()) if k.startswith("autoencoder.") and ".decoder." not in k
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,15 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--refit", action="store_true", help="fit the decoders of version-2 checkpoints again")
     parser.add_argument("--decoder-hidden", type=int, default=None, help="width of the new decoder (default: the checkpoint's config)")
-    parser.add_argument("--weights", type=Path, default=WEIGHTS, help="folder of checkpoint folders (default: the shipped ones)")
+    parser.add_argument(
+        "--weights", type=Path, nargs="+", default=list(WEIGHTS), help="folders of checkpoint folders (default: the shipped ones)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    names = args.only.split(",") if args.only else sorted(p.name for p in args.weights.iterdir() if p.is_dir())
+    folders = {p.name: p for root in args.weights for p in root.iterdir() if p.is_dir()}
+    names = args.only.split(",") if args.only else sorted(folders)
     report = json.loads(args.output.read_text()) if args.output.exists() else {}
     fitted: dict[tuple, tuple[str, dict]] = {}
     for name in names:
-        folder = args.weights / name
+        folder = folders[name]
         config = json.loads((folder / CONFIG_FILE).read_text())
         if args.decoder_hidden is not None:
             config["autoencoder"]["decoder_hidden"] = args.decoder_hidden
@@ -100,24 +106,34 @@ def main(argv: list[str] | None = None) -> int:
             key = stage1_key(tensors)
             if key in fitted:
                 source, entry = fitted[key]
-                model.autoencoder.decoder.load_state_dict(PNAG.load(args.weights / source).autoencoder.decoder.state_dict())
+                model.autoencoder.decoder.load_state_dict(PNAG.load(folders[source]).autoencoder.decoder.state_dict())
                 report[name] = {**entry, "decoder_from": source}
             else:
                 architectures = stage1_architectures(model)
                 torch.manual_seed(args.seed)
                 start = time.perf_counter()
-                history = model.fit_autoencoder(architectures, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, decoder_only=True)
+                history = model.fit_autoencoder(
+                    architectures, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, decoder_only=True
+                )
                 seconds = time.perf_counter() - start
                 entry = {
-                    "architectures": len(architectures), "epochs": args.epochs, "batch_size": args.batch_size,
+                    "architectures": len(architectures),
+                    "epochs": args.epochs,
+                    "batch_size": args.batch_size,
                     "decoder_hidden": model.autoencoder_config.decoder_hidden,
-                    "seconds": round(seconds, 1), "device": "cpu", "threads": args.threads, "seed": args.seed,
+                    "seconds": round(seconds, 1),
+                    "device": "cpu",
+                    "threads": args.threads,
+                    "seed": args.seed,
                     "loss": [round(v, 5) for v in history["total"]],
                     "reconstruction": reconstruction(model, architectures),
                 }
                 fitted[key] = (name, entry)
                 report[name] = entry
-            model.metadata["decoder"] = {"kind": "structured", "fitted_on_frozen_tokens": {k: report[name][k] for k in ("epochs", "seconds", "device")}}
+            model.metadata["decoder"] = {
+                "kind": "structured",
+                "fitted_on_frozen_tokens": {k: report[name][k] for k in ("epochs", "seconds", "device")},
+            }
             model.save(folder)
             write_json(args.output, report)
             print(f"{name}: {json.dumps(report[name]['reconstruction'])}", file=sys.stderr)

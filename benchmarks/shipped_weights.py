@@ -58,11 +58,12 @@ def stage2_loss_per_architecture(model: PNAG, architectures: list, batch: int = 
     """Mean summed cross-entropy of each architecture's tokens under the null condition."""
     total = 0.0
     for start in range(0, len(architectures), batch):
-        ops, adjacency = dags_to_tensors(model.space.node_types, architectures[start:start + batch])
+        ops, adjacency = dags_to_tensors(model.space.node_types, architectures[start : start + batch])
         indices = model.autoencoder.tokenize(ops, adjacency)
         rows = len(ops)
-        logits = model.transformer(next_scale_inputs(model.autoencoder, indices), torch.zeros(rows, model.condition_layout.dim),
-                                   torch.ones(rows, dtype=torch.bool))
+        logits = model.transformer(
+            next_scale_inputs(model.autoencoder, indices), torch.zeros(rows, model.condition_layout.dim), torch.ones(rows, dtype=torch.bool)
+        )
         targets = torch.cat([scale.flatten(1) for scale in indices], dim=1)
         total += float(F.cross_entropy(logits.transpose(1, 2), targets, reduction="sum"))
     return total / len(architectures)
@@ -74,15 +75,22 @@ def sweep(model: PNAG, task: str, n: int, seeds: list[int], min_unique: int, qui
     for values in tqdm(grid, desc=f"{model.space.name}: sweep"):
         options = {"performance": 1.0, **dict(zip(SWEEP, values))}
         measured = [scores_of(model.generate(n, seed=seed, **options), task) for seed in seeds]
-        rows.append({
-            "options": options,
-            "distinct_per_1000": float(np.mean([m["distinct"] for m in measured])) * 1000 / n,
-            "mean_test_of_distinct": float(np.mean([m["mean_test_of_distinct"] for m in measured])),
-        })
+        rows.append(
+            {
+                "options": options,
+                "distinct_per_1000": float(np.mean([m["distinct"] for m in measured])) * 1000 / n,
+                "mean_test_of_distinct": float(np.mean([m["mean_test_of_distinct"] for m in measured])),
+            }
+        )
     eligible = [row for row in rows if row["distinct_per_1000"] >= min_unique] or rows
     chosen = max(eligible, key=lambda row: row["mean_test_of_distinct"])
-    return {"seeds": seeds, "min_unique_per_1000": min_unique, "rows": rows, "chosen": chosen["options"],
-            "chosen_met_min_unique": chosen["distinct_per_1000"] >= min_unique}
+    return {
+        "seeds": seeds,
+        "min_unique_per_1000": min_unique,
+        "rows": rows,
+        "chosen": chosen["options"],
+        "chosen_met_min_unique": chosen["distinct_per_1000"] >= min_unique,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,10 +114,19 @@ def main(argv: list[str] | None = None) -> int:
         tuned = sweep(model, task, args.n, sweep_seeds, args.min_unique, args.quick)
         every = training.architectures() if training is not None else get_benchmark(space).architectures()
         subset = [every[i] for i in np.random.default_rng(args.seed).choice(len(every), min(2000, len(every)), replace=False)]
-        loss = {"nats_per_architecture": stage2_loss_per_architecture(model, subset), "ln_training_set_size": float(np.log(len(every))),
-                "architectures_measured": len(subset)}
-        rows = {"task": task, "space_mean_test": float(test.mean()), "space_best_test": float(test.max()), "stage2_loss": loss,
-                "space_cells_at_or_above_93": int((test >= 93.0).sum()) if space == "nb201" else None, "sweep": tuned}
+        loss = {
+            "nats_per_architecture": stage2_loss_per_architecture(model, subset),
+            "ln_training_set_size": float(np.log(len(every))),
+            "architectures_measured": len(subset),
+        }
+        rows = {
+            "task": task,
+            "space_mean_test": float(test.mean()),
+            "space_best_test": float(test.max()),
+            "stage2_loss": loss,
+            "space_cells_at_or_above_93": int((test >= 93.0).sum()) if space == "nb201" else None,
+            "sweep": tuned,
+        }
         for name, options in (("unconditional", {}), ("top, chosen setting", tuned["chosen"])):
             generation = model.generate(args.n, seed=args.seed, **options)
             rows[name] = {"options": options, **generation_report(generation, strings), **scores_of(generation, task)}

@@ -44,18 +44,18 @@ import numpy as np
 from scipy.stats import kendalltau, spearmanr
 from tqdm.auto import tqdm
 
-from pnag_sampler.harness import check_held_out, held_out_weights
-from pnag_sampler.conditional import generate_for_task
-from pnag_sampler.data import get_benchmark
+from pnag_sampler.conditioning.tasks import generate_for_task
+from pnag_sampler.data import GRAPH_TASKS, get_benchmark
 from pnag_sampler.data.benchmark import Benchmark
-from pnag_sampler.data.nasbench_graph import GRAPH_TASKS
 from pnag_sampler.errors import CheckpointError
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
+from pnag_sampler.harness.problems import check_held_out, held_out_weights
+from pnag_sampler.harness.summaries import interval
 from pnag_sampler.pretraining import TrainingSet
-from pnag_sampler.search import GuidedSearch
-from pnag_sampler.summaries import interval
-from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.search.guided import GuidedSearch
+from pnag_sampler.search.options import SearchOptions
+from pnag_sampler.surrogates.meta import MetaSurrogate
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
@@ -137,7 +137,7 @@ def rank_correlations(model: PNAG, benchmark: Benchmark, task: str, seed: int, d
 
 def guided_rows(model: PNAG, benchmark: Benchmark, task: str, budget: int, seed: int) -> list[int]:
     """Rows evaluated in order by the guided search (validation scores only)."""
-    search = GuidedSearch(model, seed=seed)
+    search = GuidedSearch(model, SearchOptions(seed=seed))
     validation = benchmark.validation(task)
     evaluated: dict[str, float] = {}
     rows = []
@@ -212,7 +212,8 @@ def table5(model: PNAG, task: str, seed: int) -> dict:
             "test_accuracy": {"max": float(test[rows].max()), "mean": float(test[rows].mean())} if rows else None,
             **{
                 f"latency_ms:{d}": {"mean": float(latency[d][rows].mean()), "within_cap": float(np.mean(latency[d][rows] <= caps[d]))}
-                for d in TABLE5_DEVICES if rows
+                for d in TABLE5_DEVICES
+                if rows
             },
             "params_m": {"mean": float(params[rows].mean()), "min": float(params[rows].min())} if rows else None,
         }
@@ -225,10 +226,14 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tables = {**{f"nb201/{t}": v for t, v in results["nb201_search"].items()},
-              **{f"graph/{t}": v for t, v in results["graph_search"].items()}}
+    tables = {
+        **{f"nb201/{t}": v for t, v in results["nb201_search"].items()},
+        **{f"graph/{t}": v for t, v in results["graph_search"].items()},
+    }
     columns = 4
-    figure, axes = plt.subplots(int(np.ceil(len(tables) / columns)), columns, figsize=(4 * columns, 3 * int(np.ceil(len(tables) / columns))))
+    figure, axes = plt.subplots(
+        int(np.ceil(len(tables) / columns)), columns, figsize=(4 * columns, 3 * int(np.ceil(len(tables) / columns)))
+    )
     for axis, (name, table) in zip(np.ravel(axes), tables.items()):
         for method, row in table["methods"].items():
             steps = [int(k) for k in row["regret_after"]]
@@ -241,7 +246,7 @@ def plot(results: dict, path: Path) -> None:
         axis.set_xlabel("evaluations")
         axis.set_ylabel("regret (test)")
         axis.legend()
-    for axis in np.ravel(axes)[len(tables):]:
+    for axis in np.ravel(axes)[len(tables) :]:
         axis.axis("off")
     figure.suptitle("Leave-one-dataset-out search: regret of the best-by-validation architecture (95% CI)")
     figure.tight_layout()
@@ -272,15 +277,23 @@ def graph_part(args: argparse.Namespace, seeds: list[int]) -> dict:
     # PROTEINS: a surrogate meta-trained on all 8 datasets of the 9-operation space
     proteins_model = graph_fold(base, "proteins", surrogate_steps, args.seed, progress=False)
     results["surrogate_correlation"]["nasbench_graph/proteins"] = rank_correlations(
-        proteins_model, get_benchmark("nasbench_graph_proteins"), "proteins", args.seed, 5,
+        proteins_model,
+        get_benchmark("nasbench_graph_proteins"),
+        "proteins",
+        args.seed,
+        5,
     )
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=("nb201", "graph", "plot"), required=True,
-                        help="nb201 / graph: run, each writes its own JSON file; plot: transfer.png from both files")
+    parser.add_argument(
+        "--part",
+        choices=("nb201", "graph", "plot"),
+        required=True,
+        help="nb201 / graph: run, each writes its own JSON file; plot: transfer.png from both files",
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="2 seeds, small budgets, 2 graph folds (a smoke run)")

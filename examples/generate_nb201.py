@@ -1,6 +1,6 @@
 """Generate NB201 cells for a high target performance and look up their real scores.
 
-    python examples/generate_nb201.py [--task cifar100] [-n 20] [--seed 0]
+python examples/generate_nb201.py [--task cifar100] [-n 20] [--seed 0]
 """
 
 import argparse

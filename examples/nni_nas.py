@@ -24,9 +24,8 @@ from nni.nas.evaluator import FunctionalEvaluator  # noqa: E402
 from nni.nas.experiment import NasExperiment, NasExperimentConfig  # noqa: E402
 from nni.nas.nn.pytorch import LayerChoice, ModelSpace, MutableLinear  # noqa: E402
 from nni.nas.strategy import Random, RegularizedEvolution  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-
 from pnag_sampler.adapters.nni import PNAGEvolution, PNAGStrategy, loopback_only  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
 
 
 class DigitsMLP(ModelSpace):

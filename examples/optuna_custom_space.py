@@ -98,11 +98,17 @@ def main() -> None:
             study = optuna.create_study(direction="maximize", sampler=make(seed))
             study.optimize(objective, n_trials=args.trials)
             best = study.best_trial
-            results[name].append({"seed": seed, "best_validation": best.value,
-                                  "test_of_best": best.user_attrs["test_accuracy"], "params": best.params})
-    summary = {name: {"mean_best_validation": float(np.mean([r["best_validation"] for r in runs])),
-                      "mean_test_of_best": float(np.mean([r["test_of_best"] for r in runs])), "runs": runs}
-               for name, runs in results.items()}
+            results[name].append(
+                {"seed": seed, "best_validation": best.value, "test_of_best": best.user_attrs["test_accuracy"], "params": best.params}
+            )
+    summary = {
+        name: {
+            "mean_best_validation": float(np.mean([r["best_validation"] for r in runs])),
+            "mean_test_of_best": float(np.mean([r["test_of_best"] for r in runs])),
+            "runs": runs,
+        }
+        for name, runs in results.items()
+    }
     if args.json:
         print(json.dumps({"trials": args.trials, "seeds": args.seeds, "epochs": args.epochs, "samplers": summary}))
         return

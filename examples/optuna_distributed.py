@@ -26,7 +26,7 @@ def storage_from_url(url: str):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
-        return JournalStorage(JournalFileBackend(url[len("journal:"):]))
+        return JournalStorage(JournalFileBackend(url[len("journal:") :]))
     return url
 
 

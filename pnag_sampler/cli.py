@@ -9,23 +9,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-
-from pnag_sampler.bench import add_bench_parser
-from pnag_sampler.demo import add_demo_parser
 from pnag_sampler.errors import PNAGError, UnknownNameError
-from pnag_sampler.generator import PNAG
-from pnag_sampler.metrics import generation_report
-from pnag_sampler.budgets import measured_constraints
-from pnag_sampler.conditional import generate_for_task, read_support
-from pnag_sampler.data.nb201 import LATENCY_COST_PREFIX, latency_devices
-from pnag_sampler.pretraining import SampledTrainingSet, TrainingSet, train_on_benchmark, train_on_samples, training_set_of
+from pnag_sampler.harness.commands import add_bench_parser, add_demo_parser, add_study_parser
+from pnag_sampler.lazy import LazyImport
 from pnag_sampler.spaces import SPACE_NAMES, get_space
-from pnag_sampler.study import add_study_parser
-from pnag_sampler.train_progress import TrainingProgress
+
+if TYPE_CHECKING:  # for annotations only: the module proxies below cannot name types
+    from pnag_sampler.generator import PNAG
+
+# what the commands run, imported when one runs: `pnag --help` and argument errors stay fast
+np = LazyImport("numpy")
+torch = LazyImport("torch")
+cost_budgets = LazyImport("pnag_sampler.conditioning.budgets")
+task_generation = LazyImport("pnag_sampler.conditioning.tasks")
+nb201 = LazyImport("pnag_sampler.data.nb201")
+generator = LazyImport("pnag_sampler.generator")
+metrics = LazyImport("pnag_sampler.metrics")
+pretraining = LazyImport("pnag_sampler.pretraining")
+train_progress = LazyImport("pnag_sampler.train_progress")
 
 
 #: --target not given: the checkpoint's generation defaults decide (not a str: argparse would
@@ -49,7 +53,18 @@ def _target(text: str) -> float | None:
 
 
 #: the arguments that define a training run: a resumed run must be given the same
-TRAINING_SETTINGS = ("space", "tasks", "fraction", "samples", "stage1_epochs", "stage2_epochs", "surrogate_steps", "init", "batch_size", "seed")
+TRAINING_SETTINGS = (
+    "space",
+    "tasks",
+    "fraction",
+    "samples",
+    "stage1_epochs",
+    "stage2_epochs",
+    "surrogate_steps",
+    "init",
+    "batch_size",
+    "seed",
+)
 
 
 def _training_device(name: str) -> str:
@@ -61,19 +76,33 @@ def _training_device(name: str) -> str:
 
 def cmd_train(args: argparse.Namespace) -> dict:
     settings = {name: getattr(args, name) for name in TRAINING_SETTINGS}
-    model, tracker = TrainingProgress.read(args.out, settings) if args.resume else (None, TrainingProgress(args.out, settings))
-    common = dict(autoencoder_epochs=args.stage1_epochs, transformer_epochs=args.stage2_epochs, seed=args.seed,
-                  progress=not args.quiet, device=_training_device(args.device), tracker=tracker, model=model)
+    model, tracker = (
+        train_progress.TrainingProgress.read(args.out, settings)
+        if args.resume
+        else (None, train_progress.TrainingProgress(args.out, settings))
+    )
+    common = dict(
+        autoencoder_epochs=args.stage1_epochs,
+        transformer_epochs=args.stage2_epochs,
+        seed=args.seed,
+        progress=not args.quiet,
+        device=_training_device(args.device),
+        tracker=tracker,
+        model=model,
+    )
     if get_space(args.space).condition_measures:  # no benchmark table: sample and measure
         if args.tasks:
             raise ValueError(f"space '{args.space}' has no benchmark tasks; its generator trains on sampled architectures")
-        model, report = train_on_samples(SampledTrainingSet(args.space, args.samples, args.seed), **common)
+        model, report = pretraining.train_on_samples(pretraining.SampledTrainingSet(args.space, args.samples, args.seed), **common)
     else:
         tasks = tuple(t for t in args.tasks.split(",") if t) if args.tasks else ()
-        init = PNAG.load(args.init, space=get_space(args.space).name) if args.init else None
-        model, report = train_on_benchmark(
-            TrainingSet(args.space, tasks, args.fraction, args.seed), surrogate_steps=args.surrogate_steps, init=init,
-            batch_size=args.batch_size, **common,
+        init = generator.PNAG.load(args.init, space=get_space(args.space).name) if args.init else None
+        model, report = pretraining.train_on_benchmark(
+            pretraining.TrainingSet(args.space, tasks, args.fraction, args.seed),
+            surrogate_steps=args.surrogate_steps,
+            init=init,
+            batch_size=args.batch_size,
+            **common,
         )
     model.save(args.out)
     return {
@@ -98,10 +127,10 @@ def _budgets(args: argparse.Namespace) -> dict[str, float]:
     if args.device is not None:
         if args.max_latency_ms is None:
             raise ValueError("--device names the device of --max-latency-ms; give both")
-        devices = latency_devices()
+        devices = nb201.latency_devices()
         if args.device not in devices:
             raise UnknownNameError(f"unknown device {args.device!r}; known devices: {', '.join(devices)}")
-    latency_field = f"{LATENCY_COST_PREFIX}{args.device}" if args.device else "latency"
+    latency_field = f"{nb201.LATENCY_COST_PREFIX}{args.device}" if args.device else "latency"
     given = ((latency_field, args.max_latency_ms), ("params", args.max_params_m))
     return {field: value for field, value in given if value is not None}
 
@@ -117,15 +146,15 @@ def _generation_options(model: PNAG, args: argparse.Namespace) -> dict:
 
 
 def cmd_generate(args: argparse.Namespace) -> dict:
-    model = PNAG.from_weights(args.space, args.weights)
+    model = generator.PNAG.from_weights(args.space, args.weights)
     budgets = _budgets(args)
     options = _generation_options(model, args)
-    support = read_support(model, args.support) if args.support else ()
-    ranked = generate_for_task(model, args.n, task=args.task, support=support, budgets=budgets, seed=args.seed, **options)
+    support = task_generation.read_support(model, args.support) if args.support else ()
+    ranked = task_generation.generate_for_task(model, args.n, task=args.task, support=support, budgets=budgets, seed=args.seed, **options)
     generation = ranked.generation
     space = model.space
-    training_set = training_set_of(model)
-    report = generation_report(generation, training_set.strings() if training_set is not None else [])
+    training_set = pretraining.training_set_of(model)
+    report = metrics.generation_report(generation, training_set.strings() if training_set is not None else [])
     return {
         "space": space.name,
         "n": args.n,
@@ -138,7 +167,7 @@ def cmd_generate(args: argparse.Namespace) -> dict:
         "architectures": [space.to_string(d) for d in ranked.architectures],
         "ranking": "surrogate, best first" if ranked.predicted is not None else "generation order",
         "predicted_quantile": ranked.predicted,
-        **measured_constraints(model, ranked.architectures, budgets, args.task),
+        **cost_budgets.measured_constraints(model, ranked.architectures, budgets, args.task),
         "raw_invalid_first": [p for p in generation.raw_problems if p is not None][:5],
         **{k: report["delivered"][k] for k in ("validity", "uniqueness", "novelty")},
         **{k: v for k, v in report.items() if k != "generated"},
@@ -175,16 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--fraction", type=float, default=1.0, help="share of the table's architectures to train on")
     train.add_argument("--samples", type=int, default=8192, help="architectures to sample (spaces without a table)")
     train.add_argument("--stage1-epochs", type=int, default=40)
-    train.add_argument("--stage2-epochs", type=int, default=40,
-                       help="passes over the stage-2 rows (tabulated spaces: one row per architecture and task)")
-    train.add_argument("--surrogate-steps", type=int, default=1500,
-                       help="meta-training episodes per surrogate member (tabulated spaces; 0: no surrogate, no task condition)")
+    train.add_argument(
+        "--stage2-epochs", type=int, default=40, help="passes over the stage-2 rows (tabulated spaces: one row per architecture and task)"
+    )
+    train.add_argument(
+        "--surrogate-steps",
+        type=int,
+        default=1500,
+        help="meta-training episodes per surrogate member (tabulated spaces; 0: no surrogate, no task condition)",
+    )
     train.add_argument("--init", help="continue from this checkpoint (trained on a subset of --tasks): keeps its stage 1")
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="torch device to train on, e.g. cuda (default: cpu)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the interrupted run in --out (every epoch is checkpointed there) after its last epoch")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in --out (every epoch is checkpointed there) after its last epoch",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--json", action="store_true")
 
@@ -192,8 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--space", required=True, choices=SPACE_NAMES)
     generate.add_argument("-n", type=int, default=20)
     generate.add_argument("--weights", help="checkpoint folder (default: the shipped weights)")
-    generate.add_argument("--target", type=_target, default=MODEL_DEFAULT,
-                          help="'top', 'none' or a performance quantile (default: the checkpoint's own, else none)")
+    generate.add_argument(
+        "--target",
+        type=_target,
+        default=MODEL_DEFAULT,
+        help="'top', 'none' or a performance quantile (default: the checkpoint's own, else none)",
+    )
     generate.add_argument("--cfg-scale", type=float, help="classifier-free guidance (default: the checkpoint's own, else 1)")
     generate.add_argument("--temperature", type=float, help="(default: the checkpoint's own, else 1)")
     generate.add_argument("--top-k", type=int)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderConfig
-from pnag_sampler.model.checkpoint import load_checkpoint, load_state, require_sizes, save_checkpoint
+from pnag_sampler.model.checkpoint import checkpoint_fingerprint, load_checkpoint, load_state, require_sizes, save_checkpoint
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.predictor import PredictorConfig
@@ -30,12 +31,12 @@ from pnag_sampler.model.training import EpochCallback, EpochState, timed, train_
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
-from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.surrogates.meta import MetaSurrogate
 
 
 @dataclass(eq=False)
 class Generation:
-    """What one call of :meth:`PNAG.generate` produced, at every scale (coarse to fine): the
+    """What one call of ``PNAG.generate`` produced, at every scale (coarse to fine): the
     delivered architectures, each the most likely valid one under the decoder's own scores,
     and beside them the decoder's raw, unconstrained output, so that neither hides the other.
 
@@ -56,7 +57,7 @@ class Generation:
 
     @cached_property
     def sub_architectures(self) -> list[list[Dag]]:
-        """sub_architectures[t][i]: the t-th scale of the i-th sample, as delivered."""
+        """``sub_architectures[t][i]``: the t-th scale of the i-th sample, as delivered."""
         return self._dags(self.delivered)
 
     @cached_property
@@ -150,21 +151,30 @@ class PNAG:
         )
         self.transformer = ScaleTransformer(self.transformer_config)
         self.metadata: dict[str, Any] = dict(metadata or {})
+        #: a hash of the checkpoint files this model was loaded from (None once trained here):
+        #: what its generated pools are a pure function of, with the seed and settings
+        self.fingerprint: str | None = None
         self.eval()
 
-    def eval(self) -> "PNAG":
+    def eval(self) -> PNAG:
         self.autoencoder.eval()
         self.transformer.eval()
         return self
 
-    def with_condition_layout(self, layout: ConditionLayout) -> "PNAG":
+    def with_condition_layout(self, layout: ConditionLayout) -> PNAG:
         """A copy conditioned on ``layout``, which must start with this model's own fields: the
         new fields' input weights start at zero, so the copy generates exactly as this model
         until stage 2 is trained further (how older checkpoints gain task and cost fields)."""
         if layout.fields[: len(self.condition_layout.fields)] != self.condition_layout.fields:
             raise ValueError(f"condition fields {layout.names} do not extend {self.condition_layout.names}")
-        extended = PNAG(self.space, autoencoder_config=self.autoencoder_config, transformer_options=self._transformer_options(),
-                        condition_layout=layout, metadata=self.metadata, surrogate=self.surrogate)
+        extended = PNAG(
+            self.space,
+            autoencoder_config=self.autoencoder_config,
+            transformer_options=self._transformer_options(),
+            condition_layout=layout,
+            metadata=self.metadata,
+            surrogate=self.surrogate,
+        )
         extended.autoencoder.load_state_dict(self.autoencoder.state_dict())
         state = self.transformer.state_dict()
         old_weight = state["condition_embedding.0.weight"]
@@ -176,8 +186,9 @@ class PNAG:
     def _transformer_options(self) -> dict[str, Any]:
         """The transformer settings of this model's own (the rest follows from stage 1 and the
         condition layout)."""
-        return {k: v for k, v in asdict(self.transformer_config).items()
-                if k not in ("scales", "codebook_size", "channels", "condition_dim")}
+        return {
+            k: v for k, v in asdict(self.transformer_config).items() if k not in ("scales", "codebook_size", "channels", "condition_dim")
+        }
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -196,12 +207,22 @@ class PNAG:
         quantiles and ``costs`` (both None: unconditional, only the null condition is learned)."""
         self._condition_fields(architectures, performance, costs, seed)  # bad scores fail before stage 1
         stage1, seconds1 = timed(
-            self.fit_autoencoder, architectures,
-            epochs=autoencoder_epochs, batch_size=batch_size, seed=seed, progress=progress,
+            self.fit_autoencoder,
+            architectures,
+            epochs=autoencoder_epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
         )
         stage2, seconds2 = timed(
-            self.fit_transformer, architectures, performance, costs=costs,
-            epochs=transformer_epochs, batch_size=batch_size, seed=seed, progress=progress,
+            self.fit_transformer,
+            architectures,
+            performance,
+            costs=costs,
+            epochs=transformer_epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
         )
         self.metadata.update(
             trained_architectures=len(architectures),
@@ -212,22 +233,42 @@ class PNAG:
         return TrainingReport(seconds1, seconds2, stage1, stage2)
 
     def fit_autoencoder(
-        self, architectures: Sequence[Dag], *, epochs: int, batch_size: int = 256, seed: int = 0, progress: bool = True,
-        decoder_only: bool = False, device: str = "cpu", resume: EpochState | None = None, on_epoch: EpochCallback | None = None,
+        self,
+        architectures: Sequence[Dag],
+        *,
+        epochs: int,
+        batch_size: int = 256,
+        seed: int = 0,
+        progress: bool = True,
+        decoder_only: bool = False,
+        device: str = "cpu",
+        resume: EpochState | None = None,
+        on_epoch: EpochCallback | None = None,
     ) -> dict[str, list[float]]:
         """Stage 1 alone: it needs architectures only, never scores (the space's structure).
 
         ``decoder_only`` trains the decoder on the frozen encoder's and quantizer's tokens: it
         learns to read what the quantizer encodes while the tokens, and so stage 2, stay valid.
         ``resume`` continues a run from the state ``on_epoch`` was given after an epoch."""
+        self.fingerprint = None  # no longer the checkpoint it was loaded from
         for dag in architectures:
             self.space.require_valid(dag)
         if resume is None:
             torch.manual_seed(seed)
         ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
         train = train_decoder if decoder_only else train_autoencoder
-        history = train(self.autoencoder, ops, adjacency, epochs=epochs, batch_size=batch_size, seed=seed, progress=progress,
-                        device=device, resume=resume, on_epoch=on_epoch)
+        history = train(
+            self.autoencoder,
+            ops,
+            adjacency,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
+            device=device,
+            resume=resume,
+            on_epoch=on_epoch,
+        )
         self.eval()
         return history
 
@@ -252,6 +293,7 @@ class PNAG:
         e.g. a latency quantile; NaN: absent in that row) and ``tasks`` (one task embedding per
         row); ``unconditioned`` architectures (scores unknown, e.g. samples of the space) train
         only the null condition."""
+        self.fingerprint = None  # no longer the checkpoint it was loaded from
         fields = self._condition_fields(architectures, performance, costs, seed, tasks)
         everything = list(architectures) + list(unconditioned)
         for dag in everything:
@@ -266,9 +308,18 @@ class PNAG:
         if fields:
             null_rows[: len(architectures)] = False
         history = train_transformer(
-            self.transformer, self.autoencoder, indices, conditions,
-            epochs=epochs, batch_size=batch_size, seed=seed, progress=progress, null_rows=null_rows,
-            device=device, resume=resume, on_epoch=on_epoch,
+            self.transformer,
+            self.autoencoder,
+            indices,
+            conditions,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
+            null_rows=null_rows,
+            device=device,
+            resume=resume,
+            on_epoch=on_epoch,
         )
         self.eval()
         return history
@@ -287,8 +338,12 @@ class PNAG:
         return torch.as_tensor(values, dtype=torch.float32).reshape(len(architectures), width)
 
     def _condition_fields(
-        self, architectures: Sequence[Dag], performance: np.ndarray | None, costs: Mapping[str, np.ndarray] | None,
-        seed: int, tasks: np.ndarray | None = None,
+        self,
+        architectures: Sequence[Dag],
+        performance: np.ndarray | None,
+        costs: Mapping[str, np.ndarray] | None,
+        seed: int,
+        tasks: np.ndarray | None = None,
     ) -> dict[str, torch.Tensor]:
         """Each given condition field as a (len(architectures), width) tensor.
 
@@ -299,7 +354,8 @@ class PNAG:
         given.update({name: (values, True) for name, values in (costs or {}).items()})
         fields = {
             name: self._checked_field(architectures, values, name, allow_absent)
-            for name, (values, allow_absent) in given.items() if values is not None
+            for name, (values, allow_absent) in given.items()
+            if values is not None
         }
         if len(fields) > 1:
             generator = torch.Generator().manual_seed(seed)
@@ -326,7 +382,7 @@ class PNAG:
     ) -> Generation:
         """Generate ``n`` architectures for a target performance quantile in [0, 1], cost
         conditions (``costs``, e.g. ``{"latency": 0.1}``: as fast as the fastest tenth of the
-        space; see budgets.budget_conditions) and a ``task`` embedding (from the surrogate's
+        space; see ``conditioning.budgets.budget_conditions``) and a ``task`` embedding (from the surrogate's
         ``task_embedding``), any subset of them, or, with none, unconditionally (from the
         learned null condition; no guidance)."""
         if n < 1:
@@ -337,7 +393,7 @@ class PNAG:
         for name, value in fields.items():
             if name not in widths:
                 raise ValueError(f"this model has no condition {name!r}; it knows {list(self.condition_layout.names)}")
-            if widths[name] == 1 and not (np.ndim(value) == 0 and 0.0 <= value <= 1.0):
+            if widths[name] == 1 and not (np.ndim(value) == 0 and 0.0 <= cast(float, value) <= 1.0):  # ndim 0: a scalar
                 raise ValueError(f"{name} is a quantile in [0, 1], got {value}")
             if widths[name] > 1 and (np.shape(value) != (widths[name],) or not np.all(np.isfinite(value))):
                 raise ValueError(f"{name} must be {widths[name]} finite values (the task: surrogate.task_embedding())")
@@ -345,8 +401,15 @@ class PNAG:
         start = time.perf_counter()
         condition = self.condition_layout.encode(fields, n) if fields else None
         indices = sample_indices(
-            self.transformer, self.autoencoder.quantizer, condition, batch=n,
-            cfg_scale=cfg_scale, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
+            self.transformer,
+            self.autoencoder.quantizer,
+            condition,
+            batch=n,
+            cfg_scale=cfg_scale,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            generator=generator,
         )
         logits = self.autoencoder.decoder_logits(indices)
         raw = [structure.raw(*scale) for structure, scale in zip(self.autoencoder.structures, logits)]
@@ -364,7 +427,7 @@ class PNAG:
         """``generate`` keyword arguments this checkpoint was measured with, for callers that
         do not choose (the CLI without options, the guided search); empty: no preference.
 
-        Chain-space checkpoints record theirs (README, "More search spaces"): their raw
+        Chain-space checkpoints record theirs (docs: Benchmarks, "More search spaces"): their raw
         validity depends on the sampling settings far more than NB201's does."""
         return dict(self.metadata.get("generation_defaults", {}))
 
@@ -388,7 +451,7 @@ class PNAG:
         return save_checkpoint(path, *self.checkpoint_parts())
 
     def checkpoint_parts(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        """The config and tensors :meth:`save` writes (a resumable run adds its own to both)."""
+        """The config and tensors ``save`` writes (a resumable run adds its own to both)."""
         config = {
             "space": self.space.name,
             "node_types": list(self.space.node_types),
@@ -405,10 +468,11 @@ class PNAG:
         return config, tensors
 
     @classmethod
-    def load(cls, path: str | os.PathLike, space: str | None = None) -> "PNAG":
+    def load(cls, path: str | os.PathLike, space: str | None = None) -> PNAG:
         """Load a checkpoint folder; ``space`` (a name) makes a checkpoint of another space fail."""
         config, tensors = load_checkpoint(path, expected_space=space)
         model = cls.from_config(config, path)
+        model.fingerprint = checkpoint_fingerprint(path)
         load_state(model.autoencoder, tensors, "autoencoder", path)
         load_state(model.transformer, tensors, "transformer", path)
         if model.surrogate is not None:
@@ -417,7 +481,7 @@ class PNAG:
         return model.eval()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], source: str | os.PathLike) -> "PNAG":
+    def from_config(cls, config: Mapping[str, Any], source: str | os.PathLike) -> PNAG:
         """An untrained model shaped as a checkpoint's ``config.json`` says (``source`` names
         the checkpoint in errors)."""
         require_sizes(config, source)
@@ -433,7 +497,8 @@ class PNAG:
                 metadata=config.get("metadata", {}),
                 surrogate=(
                     MetaSurrogate(search_space, PredictorConfig(**config["surrogate"]["predictor"]), members=config["surrogate"]["members"])
-                    if "surrogate" in config else None
+                    if "surrogate" in config
+                    else None
                 ),
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -443,13 +508,13 @@ class PNAG:
         return model
 
     @classmethod
-    def from_weights(cls, space: str, weights: str | os.PathLike | None = None) -> "PNAG":
+    def from_weights(cls, space: str, weights: str | os.PathLike | None = None) -> PNAG:
         """The checkpoint folder ``weights`` (refused if it is of another space), else the
         weights shipped for ``space``."""
         return cls.load(weights, space=get_space(space).name) if weights else cls.pretrained(space)
 
     @classmethod
-    def pretrained(cls, space: str) -> "PNAG":
+    def pretrained(cls, space: str) -> PNAG:
         """The weights shipped inside the package for a built-in space."""
         folder = resources.files("pnag_sampler") / "weights" / get_space(space).name
         if not folder.is_dir():

@@ -4,15 +4,16 @@ validity   = valid / generated
 uniqueness = unique valid / valid
 novelty    = unique valid not in the training set / unique valid
 Invalid architectures are counted as generated and never repaired. A generation is reported
-three ways side by side (:func:`generation_report`): the decoder's raw output under the space's
+three ways side by side (``generation_report``): the decoder's raw output under the space's
 full check, the same samples under DiffusionNAG's operations-only check (the definition behind
 the paper's Table 6), and what ``generate`` delivers (the most likely valid architectures).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pnag_sampler.generator import Generation
@@ -55,7 +56,7 @@ def generation_quality(valid_strings: Sequence[str | None], training_strings: It
     return GenerationQuality(len(valid_strings), len(valid), len(unique), len(unique - training))
 
 
-def _strings(space: "SearchSpace", dags: Sequence["Dag"], problems: Sequence[str | None]) -> list[str | None]:
+def _strings(space: SearchSpace, dags: Sequence[Dag], problems: Sequence[str | None]) -> list[str | None]:
     return [space.to_string(d) if p is None else None for d, p in zip(dags, problems)]
 
 
@@ -63,7 +64,7 @@ def _percent_valid(problems: Sequence[str | None]) -> float:
     return 100.0 * sum(p is None for p in problems) / len(problems) if problems else 0.0
 
 
-def generation_report(generation: "Generation", training_strings: Iterable[str]) -> dict:
+def generation_report(generation: Generation, training_strings: Iterable[str]) -> dict:
     """Raw, paper-comparable and delivered validity of one generation, with uniqueness,
     novelty, unique valid architectures per 1,000, the share the projection changed, validity
     per scale and time per architecture."""

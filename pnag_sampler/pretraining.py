@@ -7,24 +7,24 @@ it, or to check that a benchmark on task X never used X's scores).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
 
+from pnag_sampler.conditioning.costs import DEVICE_SUFFIX, cost_fields, device_groups
 from pnag_sampler.data import benchmark_for_task, get_benchmark
-from pnag_sampler.cost_conditions import DEVICE_SUFFIX, cost_fields, device_groups
 from pnag_sampler.data.benchmark import Benchmark
 from pnag_sampler.errors import CheckpointError, UnknownNameError
 from pnag_sampler.generator import PNAG, TrainingReport
-from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.model.autoencoder import AutoencoderConfig
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.training import timed
+from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
-from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.surrogates.meta import MetaSurrogate
 from pnag_sampler.train_progress import TrainingProgress
 
 
@@ -71,7 +71,7 @@ class TrainingSet:
 class SampledTrainingSet:
     """Architectures drawn from a space that has no benchmark table (DARTS, MobileNetV3,
     AutoFormer), labelled with what the space measures without training: OFA's accuracy
-    predictor and latency table, or the parameter count. Like :class:`TrainingSet` it is a
+    predictor and latency table, or the parameter count. Like ``TrainingSet`` it is a
     description (space, samples, seed), so the exact set can be rebuilt from a checkpoint."""
 
     space: str
@@ -105,10 +105,15 @@ def chain_autoencoder_config(space: SearchSpace) -> AutoencoderConfig:
     """Stage 1 for the long chains of DARTS, MobileNetV3 and AutoFormer (17-23 nodes, up to 40
     tokens): a larger codebook of narrower codes, a stronger edge signal and a lighter SCC
     weight, so that reconstruction, not the coarse steps, dominates the loss. Chosen from short
-    probes on DARTS (README, "Chain spaces"); NB201's settings reconstructed no DARTS chain."""
+    probes on DARTS (docs: Benchmarks, "Chain spaces"); NB201's settings reconstructed no DARTS chain."""
     return AutoencoderConfig(
-        num_nodes=space.num_nodes, num_node_types=len(space.node_types), scales=space.generation_scales,
-        codebook_size=256, channels=16, scc_weight=0.1, edge_signal=3.0,
+        num_nodes=space.num_nodes,
+        num_node_types=len(space.node_types),
+        scales=space.generation_scales,
+        codebook_size=256,
+        channels=16,
+        scc_weight=0.1,
+        edge_signal=3.0,
     )
 
 
@@ -137,12 +142,25 @@ def train_on_samples(
     common = dict(batch_size=batch_size, seed=seed, progress=progress, device=device)
     stage1, stage1_seconds = run_stage(tracker, "stage1", model, model.fit_autoencoder, architectures, epochs=autoencoder_epochs, **common)
     stage2, stage2_seconds = run_stage(
-        tracker, "stage2", model, model.fit_transformer, architectures, performance, costs=fields, epochs=transformer_epochs, **common,
+        tracker,
+        "stage2",
+        model,
+        model.fit_transformer,
+        architectures,
+        performance,
+        costs=fields,
+        epochs=transformer_epochs,
+        **common,
     )
     model.metadata.update(
-        trained_architectures=len(architectures), autoencoder_epochs=autoencoder_epochs, transformer_epochs=transformer_epochs, seed=seed,
-        training_set={"kind": "sampled", **asdict(training_set)}, condition_references=references,
-        generation_defaults=chain_generation_defaults(layout), training=training_record(device, stage1_seconds, stage2_seconds),
+        trained_architectures=len(architectures),
+        autoencoder_epochs=autoencoder_epochs,
+        transformer_epochs=transformer_epochs,
+        seed=seed,
+        training_set={"kind": "sampled", **asdict(training_set)},
+        condition_references=references,
+        generation_defaults=chain_generation_defaults(layout),
+        training=training_record(device, stage1_seconds, stage2_seconds),
     )
     return model, TrainingReport(stage1_seconds, stage2_seconds, stage1, stage2)
 
@@ -161,8 +179,12 @@ def run_stage(tracker: TrainingProgress | None, stage: str, model: PNAG, fit, *a
 
 def training_record(device: str, stage1_seconds: float, stage2_seconds: float) -> dict:
     """What a checkpoint says of how it was trained, beside the epochs."""
-    return {"device": device, "torch_threads": torch.get_num_threads(), "stage1_seconds": round(stage1_seconds, 1),
-            "stage2_seconds": round(stage2_seconds, 1)}
+    return {
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+        "stage1_seconds": round(stage1_seconds, 1),
+        "stage2_seconds": round(stage2_seconds, 1),
+    }
 
 
 def chain_generation_defaults(layout: ConditionLayout) -> dict:
@@ -191,7 +213,11 @@ def benchmark_condition_layout(benchmark: Benchmark, surrogate: MetaSurrogate | 
 
 
 def task_condition_rows(
-    benchmark: Benchmark, rows: np.ndarray, tasks: Sequence[str], surrogate: MetaSurrogate, seed: int,
+    benchmark: Benchmark,
+    rows: np.ndarray,
+    tasks: Sequence[str],
+    surrogate: MetaSurrogate,
+    seed: int,
 ) -> tuple[list[Dag], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Stage-2 rows, one per (architecture, task) for ``TASKS_PER_ARCHITECTURE`` random tasks
     of each architecture: the architectures, their performance quantile in that task, an
@@ -200,13 +226,16 @@ def task_condition_rows(
     rng = np.random.default_rng(seed)
     architectures = [benchmark.architectures()[r] for r in rows]
     costs = benchmark.condition_costs()
-    performance, embeddings, cost_rows = [], [], {name: [] for name in costs}
+    performance, embeddings = [], []
+    cost_rows: dict[str, list[np.ndarray]] = {name: [] for name in costs}
     for task in tasks:
         scores = benchmark.validation(task)[rows]
-        bank = np.stack([
-            surrogate.task_embedding([(architectures[i], scores[i]) for i in rng.choice(len(rows), size, replace=False)])
-            for size in rng.integers(0, MAX_SUPPORT + 1, TASK_EMBEDDINGS_PER_TASK)
-        ])
+        bank = np.stack(
+            [
+                surrogate.task_embedding([(architectures[i], scores[i]) for i in rng.choice(len(rows), size, replace=False)])
+                for size in rng.integers(0, MAX_SUPPORT + 1, TASK_EMBEDDINGS_PER_TASK)
+            ]
+        )
         performance.append(performance_quantiles({task: scores}))
         embeddings.append(bank[rng.integers(len(bank), size=len(rows))])
         for name in costs:
@@ -261,8 +290,18 @@ def train_on_benchmark(
         _require_within(init, training_set)
     if model is None:
         model = init.with_condition_layout(layout) if init is not None else PNAG(benchmark.space, condition_layout=layout, **model_options)
-    stage1, stage1_seconds = ({}, 0.0) if init is not None else run_stage(
-        tracker, "stage1", model, model.fit_autoencoder, architectures, epochs=autoencoder_epochs, **common,
+    stage1, stage1_seconds = (
+        ({}, 0.0)
+        if init is not None
+        else run_stage(
+            tracker,
+            "stage1",
+            model,
+            model.fit_autoencoder,
+            architectures,
+            epochs=autoencoder_epochs,
+            **common,
+        )
     )
     surrogate_history, surrogate_seconds = {}, 0.0
     if surrogate is not None:
@@ -272,17 +311,29 @@ def train_on_benchmark(
         else:
             if tracker is not None:
                 tracker.start("surrogate")
-            surrogate_history, surrogate_seconds = timed(surrogate.fit, architectures, scores, steps=surrogate_steps, seed=seed, progress=progress)
+            surrogate_history, surrogate_seconds = timed(
+                surrogate.fit, architectures, scores, steps=surrogate_steps, seed=seed, progress=progress
+            )
             model.surrogate = surrogate
             if tracker is not None:
                 tracker.finish("surrogate", model, surrogate_history)
+        if model.surrogate is None:  # only a resumed checkpoint can lack it here
+            raise CheckpointError("the resumed model has no surrogate, though its surrogate stage is recorded as finished")
         stage2_architectures, performance, embeddings, costs = task_condition_rows(benchmark, rows, tasks, model.surrogate, seed)
     else:
         stage2_architectures, embeddings, costs = architectures, None, {}
         performance = performance_quantiles({task: benchmark.validation(task)[rows] for task in tasks})
     stage2, stage2_seconds = run_stage(
-        tracker, "stage2", model, model.fit_transformer, stage2_architectures, performance, costs=costs, tasks=embeddings,
-        epochs=transformer_epochs, **common,
+        tracker,
+        "stage2",
+        model,
+        model.fit_transformer,
+        stage2_architectures,
+        performance,
+        costs=costs,
+        tasks=embeddings,
+        epochs=transformer_epochs,
+        **common,
     )
     model.metadata.update(
         trained_architectures=len(architectures),
@@ -294,7 +345,10 @@ def train_on_benchmark(
         training=training_record(device, stage1_seconds, stage2_seconds),
     )
     if init is not None:
-        model.metadata["initialised_from"] = {"training_set": init.metadata["training_set"], "transformer_epochs": init.metadata.get("transformer_epochs")}
+        model.metadata["initialised_from"] = {
+            "training_set": init.metadata["training_set"],
+            "transformer_epochs": init.metadata.get("transformer_epochs"),
+        }
     return model, TrainingReport(stage1_seconds, stage2_seconds, stage1, stage2, surrogate_seconds, surrogate_history)
 
 

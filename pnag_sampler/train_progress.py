@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -66,7 +67,7 @@ class TrainingProgress:
 
     # -- reading --------------------------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike, settings: Mapping[str, Any]) -> tuple[PNAG, "TrainingProgress"]:
+    def read(cls, path: str | os.PathLike, settings: Mapping[str, Any]) -> tuple[PNAG, TrainingProgress]:
         """The model and record of an interrupted run; refused when the folder holds a finished
         run or none, or when ``settings`` differ from the run's (naming each one)."""
         config, tensors = load_checkpoint(path)
@@ -131,8 +132,8 @@ class TrainingProgress:
         config[PROGRESS_KEY] = {
             "settings": self.settings,
             "finished": _pack(self.finished, tensors, "finished"),
-            "current": None if self._current is None else _pack(
-                (self._current[0], vars(self._current[1]), self._current[2]), tensors, "current"
-            ),
+            "current": None
+            if self._current is None
+            else _pack((self._current[0], vars(self._current[1]), self._current[2]), tensors, "current"),
         }
         save_checkpoint(self.path, config, tensors)

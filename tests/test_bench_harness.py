@@ -7,11 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-import pnag_sampler.bench as bench
-from pnag_sampler.bench import ALL_METHODS, QUICK, SUITE_PROBLEMS, _problems, suite
+import pnag_sampler.harness.bench as bench
 from pnag_sampler.errors import BenchmarkResultError, UnknownNameError
-from pnag_sampler.harness import FAILED, Problem, Run, held_out_weights, method_runners, pnag_weights
-from pnag_sampler.summaries import regret_over_clock, regret_summary
+from pnag_sampler.harness.bench import ALL_METHODS, QUICK, SUITE_PROBLEMS, _problems, suite
+from pnag_sampler.harness.problems import FAILED, Problem, Run, held_out_weights, method_runners, pnag_weights
+from pnag_sampler.harness.summaries import regret_over_clock, regret_summary
 
 
 def test_every_listed_method_has_a_runner():
@@ -19,8 +19,10 @@ def test_every_listed_method_has_a_runner():
 
 
 def test_only_the_frameworks_of_the_asked_methods_are_imported():
-    code = ("import sys; from pnag_sampler.harness import method_runners; method_runners(['random', 'tpe']); "
-            "print(sorted(m for m in ('nni', 'syne_tune', 'optuna') if m in sys.modules))")
+    code = (
+        "import sys; from pnag_sampler.harness.problems import method_runners; method_runners(['random', 'tpe']); "
+        "print(sorted(m for m in ('nni', 'syne_tune', 'optuna') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.stdout.split() == ["['optuna']"], result.stderr[-2000:]
     with pytest.raises(UnknownNameError, match="st-nope"):
@@ -144,8 +146,24 @@ def test_pnag_through_nni_and_syne_tune_is_reproducible_and_never_repeats(method
 
 def test_quick_suite_runs_every_method_of_every_framework(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pnag_sampler.cli", "bench", "suite", "--quick", "--methods", "all", "--jobs", "2", "--out", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pnag_sampler.cli",
+            "bench",
+            "suite",
+            "--quick",
+            "--methods",
+            "all",
+            "--jobs",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)
@@ -182,3 +200,12 @@ def test_the_uniform_pool_control_ranks_uniform_samples_with_pnags_held_out_surr
     assert pnag_weights(problem, ["surrogate+uniform"], None) == held_out_weights("nb201", "cifar10")
     out = _cheap_suite(tmp_path / "s", ["surrogate+uniform"])
     assert set(out["problems"]["nb201-cifar10"]["methods"]) == {"surrogate+uniform"}
+
+
+def test_the_method_lists_are_exactly_the_runners_methods():
+    from pnag_sampler.harness.methods import OPTUNA_METHODS, SYNE_TUNE_METHODS
+    from pnag_sampler.harness.optuna_runs import sampler_factories
+    from pnag_sampler.harness.syne_tune_runs import SCHEDULERS
+
+    assert tuple(sampler_factories("nb201", None)) == OPTUNA_METHODS
+    assert tuple(SCHEDULERS) == SYNE_TUNE_METHODS

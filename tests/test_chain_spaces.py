@@ -75,7 +75,11 @@ def test_darts_reads_published_genotypes_and_orders_node_inputs() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "reason"),
     [
-        ("darts", DARTS_V2.replace("('skip_connect', 0), ('dil_conv_3x3', 2)", "('skip_connect', 2), ('dil_conv_3x3', 2)", 1), "both inputs from state 2"),
+        (
+            "darts",
+            DARTS_V2.replace("('skip_connect', 0), ('dil_conv_3x3', 2)", "('skip_connect', 2), ('dil_conv_3x3', 2)", 1),
+            "both inputs from state 2",
+        ),
         ("darts", DARTS_V2.replace("('dil_conv_3x3', 2)", "('dil_conv_3x3', 5)"), "source"),
         ("darts", DARTS_V2.replace("dil_conv_3x3", "conv_7x1_1x7"), "operation 'conv_7x1_1x7'"),
         ("darts", DARTS_V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=[4, 5]"), "normal_concat"),

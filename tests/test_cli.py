@@ -29,8 +29,25 @@ def test_generate_json_contract(space):
 
 
 def test_generate_with_trained_weights_folder(tmp_path):
-    train = pnag("train", "--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10",
-                 "--fraction", "0.02", "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--quiet", "--json")
+    train = pnag(
+        "train",
+        "--space",
+        "nb201",
+        "--out",
+        str(tmp_path / "w"),
+        "--tasks",
+        "cifar10",
+        "--fraction",
+        "0.02",
+        "--stage1-epochs",
+        "1",
+        "--stage2-epochs",
+        "1",
+        "--surrogate-steps",
+        "20",
+        "--quiet",
+        "--json",
+    )
     assert train.returncode == 0, train.stderr
     summary = json.loads(train.stdout)
     assert summary["tasks"] == ["cifar10"] and summary["trained_architectures"] == 312
@@ -40,8 +57,25 @@ def test_generate_with_trained_weights_folder(tmp_path):
     config = json.loads((tmp_path / "w" / "config.json").read_text())
     assert config["metadata"]["training"]["device"] == "cpu" and "training_progress" not in config
     # a finished run has nothing to resume: one clear error, the checkpoint untouched
-    again = pnag("train", "--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10", "--fraction", "0.02",
-                 "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--resume", "--quiet")
+    again = pnag(
+        "train",
+        "--space",
+        "nb201",
+        "--out",
+        str(tmp_path / "w"),
+        "--tasks",
+        "cifar10",
+        "--fraction",
+        "0.02",
+        "--stage1-epochs",
+        "1",
+        "--stage2-epochs",
+        "1",
+        "--surrogate-steps",
+        "20",
+        "--resume",
+        "--quiet",
+    )
     assert again.returncode == 2 and "no unfinished run to resume" in again.stderr
     assert json.loads((tmp_path / "w" / "config.json").read_text()) == config
 
@@ -50,16 +84,41 @@ def test_generate_with_trained_weights_folder(tmp_path):
 def tiny_mbv3_weights(tmp_path_factory) -> Path:
     """A barely trained MobileNetV3 generator: enough for budgets and error paths."""
     folder = tmp_path_factory.mktemp("mbv3") / "w"
-    train = pnag("train", "--space", "mbv3", "--out", str(folder), "--samples", "96",
-                 "--stage1-epochs", "1", "--stage2-epochs", "1", "--quiet", "--json")
+    train = pnag(
+        "train",
+        "--space",
+        "mbv3",
+        "--out",
+        str(folder),
+        "--samples",
+        "96",
+        "--stage1-epochs",
+        "1",
+        "--stage2-epochs",
+        "1",
+        "--quiet",
+        "--json",
+    )
     assert train.returncode == 0, train.stderr
     assert json.loads(train.stdout)["trained_architectures"] == 96
     return folder
 
 
 def test_generate_under_a_latency_budget_reports_measured_constraints(tiny_mbv3_weights):
-    result = pnag("generate", "--space", "mbv3", "--weights", str(tiny_mbv3_weights), "--target", "top",
-                  "--max-latency-ms", "25", "-n", "30", "--json")
+    result = pnag(
+        "generate",
+        "--space",
+        "mbv3",
+        "--weights",
+        str(tiny_mbv3_weights),
+        "--target",
+        "top",
+        "--max-latency-ms",
+        "25",
+        "-n",
+        "30",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["budgets"] == {"latency": 25.0}
@@ -144,8 +203,23 @@ def test_bench_search_json_contract(tmp_path):
     # suite test runs every method on NB201 and NAS-Bench-Graph)
     space, dataset, methods = "nasbench_graph", "cora", "pnag,random,st-rea"
     plot = tmp_path / "regret.png"
-    result = pnag("bench", "search", "--space", space, "--dataset", dataset, "--methods", methods,
-                  "--budget", "4", "--seeds", "2", "--json", "--plot", str(plot))
+    result = pnag(
+        "bench",
+        "search",
+        "--space",
+        space,
+        "--dataset",
+        dataset,
+        "--methods",
+        methods,
+        "--budget",
+        "4",
+        "--seeds",
+        "2",
+        "--json",
+        "--plot",
+        str(plot),
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -159,6 +233,20 @@ def test_bench_search_json_contract(tmp_path):
         assert row["regret_after"]["1"]["mean"] == pytest.approx(out["best_in_space_test"] - sum(runs) / len(runs))
     ranks = [row["average_rank_after"]["1"] for row in out["methods"].values()]
     assert sum(ranks) == pytest.approx(len(ranks) * (len(ranks) + 1) / 2) and all(1 <= r <= len(ranks) for r in ranks)
-    seen = pnag("bench", "search", "--space", "nb201", "--dataset", "cifar10", "--methods", "pnag", "--budget", "2", "--seeds", "1",
-                "--weights", str(Path(__file__).parents[1] / "pnag_sampler" / "weights" / "nb201"))
+    seen = pnag(
+        "bench",
+        "search",
+        "--space",
+        "nb201",
+        "--dataset",
+        "cifar10",
+        "--methods",
+        "pnag",
+        "--budget",
+        "2",
+        "--seeds",
+        "1",
+        "--weights",
+        str(Path(__file__).parents[1] / "pnag_sampler" / "weights" / "nb201"),
+    )
     assert seen.returncode == 2 and "was trained on 'cifar10' scores" in seen.stderr

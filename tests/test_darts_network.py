@@ -96,9 +96,7 @@ def test_bad_specs_are_rejected(spec: object) -> None:
         DartsNetwork(spec, DARTS_V2_REDUCE, channels=4, layers=3)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"layers": 2}, {"layers": 0}, {"channels": 0}, {"num_classes": 1.5}]
-)
+@pytest.mark.parametrize("kwargs", [{"layers": 2}, {"layers": 0}, {"channels": 0}, {"num_classes": 1.5}])
 def test_bad_sizes_are_rejected(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidArchitectureError):
         DartsNetwork(DARTS_V2_NORMAL, DARTS_V2_REDUCE, **kwargs)  # type: ignore[arg-type]

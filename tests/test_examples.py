@@ -33,3 +33,10 @@ def test_distributed_example_on_sqlite(tmp_path):
     complete, cells = re.search(r"(\d+) complete trials from 2 workers, (\d+) distinct cells", out).groups()
     assert int(complete) == 8
     assert int(cells) >= 7  # as in the storage tests: a rare concurrent claim can repeat one cell
+
+
+def test_ray_tune_runs_pnag_through_optuna_search_on_a_local_cluster():
+    """Ray pickles the searcher and the sampler in it; 2 trials run at a time; every one of the
+    20 trials completes with a distinct cell."""
+    out = json.loads(run("ray_tune_nb201.py", "--trials", "20", "--concurrent", "2", "--json").stdout)
+    assert out["trials"] == out["completed"] == out["distinct_cells"] == 20

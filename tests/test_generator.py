@@ -9,9 +9,9 @@ import torch
 
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.generator import PNAG
-from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.metrics import generation_quality, generation_report
 from pnag_sampler.model.autoencoder import AutoencoderConfig
+from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.spaces import get_space
 
 
@@ -20,8 +20,11 @@ def tiny_model():
     """A small NB201 model trained for a few epochs: enough to exercise every path."""
     space = get_space("nb201")
     dags = space.sample(np.random.default_rng(0), 256)
-    model = PNAG(space, autoencoder_config=AutoencoderConfig(8, 7, channels=16, hidden=32, codebook_size=16),
-                 transformer_options={"width": 32, "depth": 1, "heads": 2})
+    model = PNAG(
+        space,
+        autoencoder_config=AutoencoderConfig(8, 7, channels=16, hidden=32, codebook_size=16),
+        transformer_options={"width": 32, "depth": 1, "heads": 2},
+    )
     report = model.fit(dags, np.linspace(0, 1, 256), autoencoder_epochs=3, transformer_epochs=2, batch_size=64, progress=False)
     assert report.stage1_history["total"][-1] < report.stage1_history["total"][0]
     return model
@@ -51,7 +54,9 @@ def test_generation_reports_raw_and_delivered_at_every_scale(tiny_model):
 def test_the_raw_path_is_reported_not_hidden(tiny_model):
     """An untrained decoder's raw output is mostly invalid; the report must show that beside
     the delivered 100%, with the share the projection changed."""
-    untrained = PNAG(tiny_model.space, autoencoder_config=tiny_model.autoencoder_config, transformer_options={"width": 32, "depth": 1, "heads": 2})
+    untrained = PNAG(
+        tiny_model.space, autoencoder_config=tiny_model.autoencoder_config, transformer_options={"width": 32, "depth": 1, "heads": 2}
+    )
     untrained.autoencoder.load_state_dict(tiny_model.autoencoder.state_dict())
     torch.manual_seed(0)
     for parameter in untrained.autoencoder.decoder.op_head.parameters():
@@ -202,8 +207,11 @@ def test_shipped_weights_generate_valid_runnable_architectures(space_name):
 def test_fit_rejects_bad_performance_before_training():
     space = get_space("nb201")
     dags = space.sample(np.random.default_rng(0), 4)
-    model = PNAG(space, autoencoder_config=AutoencoderConfig(8, 7, channels=8, hidden=8, codebook_size=8),
-                 transformer_options={"width": 16, "depth": 1, "heads": 2})
+    model = PNAG(
+        space,
+        autoencoder_config=AutoencoderConfig(8, 7, channels=8, hidden=8, codebook_size=8),
+        transformer_options={"width": 16, "depth": 1, "heads": 2},
+    )
     before = [p.detach().clone() for p in model.autoencoder.parameters()]
     with pytest.raises(InvalidScoreError):
         model.fit(dags, [0.1, float("nan"), 0.3, 0.4], progress=False)

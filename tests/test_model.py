@@ -108,7 +108,7 @@ def test_autoencoder_shapes_and_scc_switch(nb201_batch, nb201):
     e = on.encoder(ops, adjacency)
     assert e.shape == (64, on.config.channels, 8, 8)
     with pytest.raises(ValueError):
-        AutoencoderConfig(8, 7, scc_steps=7).resolved_scc_steps
+        _ = AutoencoderConfig(8, 7, scc_steps=7).resolved_scc_steps
 
 
 def test_autoencoder_loss_decreases_on_a_tiny_run(nb201_batch, nb201):
@@ -121,8 +121,9 @@ def test_autoencoder_loss_decreases_on_a_tiny_run(nb201_batch, nb201):
 
 
 def _tiny_transformer(condition_dim=2):
-    return ScaleTransformer(TransformerConfig(scales=(3, 4, 5, 6), codebook_size=11, channels=8,
-                                              condition_dim=condition_dim, width=32, depth=2, heads=2))
+    return ScaleTransformer(
+        TransformerConfig(scales=(3, 4, 5, 6), codebook_size=11, channels=8, condition_dim=condition_dim, width=32, depth=2, heads=2)
+    )
 
 
 def test_transformer_is_block_causal():

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pnag_sampler.adapters.nni import PNAGEvolution, PNAGStrategy, PNAGTuner, loopback_only, parameters_of_search_space
+
 from pnag_sampler.errors import UnsupportedParameterError
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -77,10 +77,13 @@ def test_tuner_protocol_failures_and_exhaustion():
         tuner.generate_parameters(6)
 
 
-@pytest.mark.parametrize("spec, name", [
-    ({"x": {"_type": "normal", "_value": [0, 1]}}, "x"),
-    ({"y": {"_type": "choice", "_value": [{"_name": "a"}, {"_name": "b"}]}}, "y"),
-])
+@pytest.mark.parametrize(
+    "spec, name",
+    [
+        ({"x": {"_type": "normal", "_value": [0, 1]}}, "x"),
+        ({"y": {"_type": "choice", "_value": [{"_name": "a"}, {"_name": "b"}]}}, "y"),
+    ],
+)
 def test_unsupported_search_space_types_name_the_parameter(spec, name):
     with pytest.raises(UnsupportedParameterError, match=f"'{name}'"):
         parameters_of_search_space(spec)
@@ -101,8 +104,8 @@ def _serverless(strategy, space: str, budget: int) -> list[str]:
     from nni.nas.evaluator import FunctionalEvaluator
     from nni.nas.execution import SequentialExecutionEngine
     from nni.nas.space import RawFormatModelSpace
-
     from pnag_sampler.adapters.nni import ArchitectureModelSpace, nni
+
     from pnag_sampler.data import get_benchmark
 
     table, evaluated = get_benchmark(space), []
@@ -118,12 +121,13 @@ def _serverless(strategy, space: str, budget: int) -> list[str]:
 
 @pytest.mark.parametrize("make", [lambda: PNAGStrategy(seed=0), lambda: PNAGEvolution(seed=0, population_size=6, sample_size=3)])
 def test_builtin_model_space_is_searched_with_the_pretrained_generator(make):
-    from pnag_sampler.architecture_configs import ArchitectureConfigurationSearch
+    from pnag_sampler.search.configurations import ArchitectureConfigurationSearch
+    from pnag_sampler.search.options import SearchOptions
     from pnag_sampler.spaces import get_space
 
     evaluated = _serverless(make(), "nb201", 8)
     assert len(evaluated) == 8 and len(set(evaluated)) == 8  # evolution: dedup on, and PNAG's population is distinct
-    search = ArchitectureConfigurationSearch(get_space("nb201"), seed=0)
+    search = ArchitectureConfigurationSearch(get_space("nb201"), SearchOptions(seed=0))
     assert evaluated[0] == search.key(search.propose([]))  # zero-shot: the generator's first choice
 
 
@@ -137,6 +141,7 @@ def test_strategy_and_tuner_work_with_no_arguments():
 
 def test_frozen_architecture_model_runs_its_real_network():
     from pnag_sampler.adapters.nni import ArchitectureModelSpace
+
     from pnag_sampler.spaces import get_space
 
     space = get_space("nb201")

@@ -9,13 +9,12 @@ import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution
-from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase, SingleOnlySamplerTestCase
+from pnag_sampler.adapters.optuna_compat import acquisition_values
 
 from pnag_sampler import PNAGSampler, suggest_architecture
-from pnag_sampler.adapters.optuna_acquisition import acquisition_values
-from pnag_sampler.harness import held_out_weights
 from pnag_sampler.data import get_benchmark
-from pnag_sampler.online import OnlineTraining
+from pnag_sampler.harness.problems import held_out_weights
+from pnag_sampler.search.options import OnlineTraining
 from pnag_sampler.spaces import get_space
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -26,26 +25,6 @@ QUICK = OnlineTraining(structure_samples=64, autoencoder_epochs=2, prior_samples
 
 def quick_sampler(**kwargs) -> PNAGSampler:
     return PNAGSampler(seed=0, online_training=QUICK, **kwargs)
-
-
-class TestPNAGSamplerBasic(BasicSamplerTestCase):
-    @pytest.fixture
-    def sampler(self):
-        return lambda: quick_sampler(warn_independent_sampling=False)
-
-
-class TestPNAGSamplerRelative(RelativeSamplerTestCase):
-    """One completed trial is enough for PNAG's online model (n_startup_trials=1)."""
-
-    @pytest.fixture
-    def sampler(self):
-        return lambda: quick_sampler(n_startup_trials=1, pool_size=64)
-
-
-class TestPNAGSamplerSingleOnly(SingleOnlySamplerTestCase):
-    @pytest.fixture
-    def sampler(self):
-        return lambda: quick_sampler()
 
 
 def nb201_objective(trial: optuna.Trial) -> float:
@@ -68,8 +47,7 @@ def test_nb201_study_proposes_valid_distinct_architectures_reproducibly():
     table = get_benchmark("nb201")
     assert all(table.index(c) >= 0 for c in cells)
     # the suggested parameters are the proposed architecture
-    assert all(suggested == t.system_attrs[ARCH_ATTR] for t in study.trials
-               for suggested in [_cell_of(t.params)])
+    assert all(suggested == t.system_attrs[ARCH_ATTR] for t in study.trials for suggested in [_cell_of(t.params)])
     again = run_study(12, seed=0)
     assert [t.system_attrs[ARCH_ATTR] for t in again.trials] == cells
 
@@ -145,7 +123,11 @@ def test_nasbench_graph_study_uses_the_fold_weights_and_n_jobs_2_shares_the_samp
 def test_infeasible_trials_are_not_treated_as_results():
     def objective(trial):
         cell = suggest_architecture(trial, "nb201")
-        trial.set_constraint("latency", 1.0 if "nor_conv_3x3" in cell else -1.0)
+        value = 1.0 if "nor_conv_3x3" in cell else -1.0
+        if hasattr(trial, "set_constraint"):  # Optuna >= 5.0
+            trial.set_constraint("latency", value)
+        else:  # what a sampler's constraints_func stores
+            trial.storage.set_trial_system_attr(trial._trial_id, "constraints", (value,))
         return float(get_benchmark("nb201").validation("cifar10")[get_benchmark("nb201").index(cell)])
 
     study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, n_startup_trials=2))
@@ -196,6 +178,7 @@ def test_conditional_parameters_warn_once_and_use_the_independent_sampler(caplog
 def test_user_space_is_learned_online_and_beats_its_random_start():
     """A mixed space (log float, int with step, categorical): after the random start the online
     model proposes every trial, refits as results come in, and improves on the start."""
+
     def objective(trial):
         lr = trial.suggest_float("lr", 1e-5, 1.0, log=True)
         width = trial.suggest_int("width", 16, 256, step=16)
@@ -217,10 +200,13 @@ def test_user_space_is_learned_online_and_beats_its_random_start():
     assert np.mean(online_bests) < np.mean(starts)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: optuna.samplers.TPESampler(seed=0, n_startup_trials=3),
-    lambda: optuna.samplers.GPSampler(seed=0, n_startup_trials=3),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optuna.samplers.TPESampler(seed=0, n_startup_trials=3),
+        lambda: optuna.samplers.GPSampler(seed=0, n_startup_trials=3),
+    ],
+)
 def test_acquisition_sampler_ranks_the_generated_pool(make):
     acquisition = make()
     study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, acquisition_sampler=acquisition))
@@ -249,7 +235,7 @@ def _worker(storage_url: str, study_name: str, n_trials: int, seed: int) -> None
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
-        storage = JournalStorage(JournalFileBackend(storage_url[len("journal:"):]))
+        storage = JournalStorage(JournalFileBackend(storage_url[len("journal:") :]))
     else:
         storage = storage_url
     study = optuna.load_study(study_name=study_name, storage=storage, sampler=PNAGSampler(seed=seed))
@@ -363,8 +349,15 @@ def test_pnag_sampler_runs_on_the_chain_spaces(space):
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"seed": "x"}, "seed"), ({"seed": -1}, "seed"), ({"pool_size": -5}, "pool_size"), ({"pool_size": 2.5}, "pool_size"),
-     ({"n_startup_trials": -1}, "n_startup_trials"), ({"cfg_scale": float("nan")}, "cfg_scale"), ({"cfg_scale": "2"}, "cfg_scale")],
+    [
+        ({"seed": "x"}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"pool_size": -5}, "pool_size"),
+        ({"pool_size": 2.5}, "pool_size"),
+        ({"n_startup_trials": -1}, "n_startup_trials"),
+        ({"cfg_scale": float("nan")}, "cfg_scale"),
+        ({"cfg_scale": "2"}, "cfg_scale"),
+    ],
 )
 def test_bad_constructor_arguments_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError, match=f"PNAGSampler: {name} must be"):
@@ -388,3 +381,56 @@ def test_the_sampler_pickles_before_and_during_a_study_and_the_copy_goes_on():
     copy.optimize(objective, n_trials=3)
     cells = [_cell_of(t.params) for t in copy.trials]
     assert len(copy.trials) == 6 and len(set(cells)) == 6
+
+
+def _cells_after_a_stuck_trial(fail_it: bool) -> list[str]:
+    study = optuna.create_study(direction="maximize", sampler=PNAGSampler(seed=0, pool_size=64))
+    study.optimize(nb201_objective, n_trials=3)
+    stuck = study.ask()  # its worker hangs (or died) before suggesting the architecture
+    if fail_it:
+        study.tell(stuck, state=optuna.trial.TrialState.FAIL)
+    study.optimize(nb201_objective, n_trials=5)
+    return [t.system_attrs[ARCH_ATTR] for t in study.trials if ARCH_ATTR in t.system_attrs]
+
+
+def test_a_running_trial_without_a_claim_does_not_shift_the_ranking():
+    """A trial that is RUNNING but not ranking holds no rank back: the proposals are those of
+    the same study with that trial failed."""
+    assert _cells_after_a_stuck_trial(fail_it=False) == _cells_after_a_stuck_trial(fail_it=True)
+
+
+def test_a_cell_whose_worker_died_is_released_and_one_whose_objective_failed_is_not():
+    from optuna.storages import InMemoryStorage
+
+    storage = InMemoryStorage()
+    study = optuna.create_study(direction="maximize", storage=storage, sampler=PNAGSampler(seed=0, pool_size=64))
+    study.optimize(nb201_objective, n_trials=2)
+    dead = study.ask()
+    nb201_objective(dead)  # claims a cell, then its worker is killed: Optuna's heartbeat fails it
+    storage.set_trial_state_values(dead._trial_id, state=optuna.trial.TrialState.FAIL)
+
+    def failing(trial):
+        suggest_architecture(trial, "nb201")
+        raise RuntimeError("this architecture cannot be trained")
+
+    study.optimize(failing, n_trials=1, catch=(RuntimeError,))
+    failed = study.trials[-1]
+    _, claimed = study.sampler._history(study, get_space("nb201"), study.trials)
+    assert storage.get_trial(dead._trial_id).system_attrs[ARCH_ATTR] not in claimed
+    assert failed.system_attrs[ARCH_ATTR] in claimed
+
+
+def test_a_dynamic_space_keeps_visiting_every_branch_and_its_parameters():
+    """A top-level choice decides which parameters exist: every branch and every conditional
+    parameter is sampled within the first 20 trials, and later trials still visit both."""
+
+    def objective(trial):
+        if trial.suggest_categorical("branch", ["a", "b"]) == "a":
+            return trial.suggest_float("x_a", 0.0, 1.0)
+        return 0.5 + 0.01 * trial.suggest_int("y_b", 0, 10)
+
+    study = optuna.create_study(direction="maximize", sampler=quick_sampler(warn_independent_sampling=False))
+    study.optimize(objective, n_trials=40)
+    branches = [t.params["branch"] for t in study.trials]
+    assert set(branches[:20]) == {"a", "b"} and set(branches[20:]) == {"a", "b"}
+    assert any("x_a" in t.params for t in study.trials[:20]) and any("y_b" in t.params for t in study.trials[:20])

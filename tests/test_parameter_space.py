@@ -6,17 +6,20 @@ import numpy as np
 import pytest
 
 from pnag_sampler.errors import InvalidArchitectureError, PNAGError
-from pnag_sampler.online import OnlineSearch, OnlineTraining
+from pnag_sampler.search.online import OnlineSearch
+from pnag_sampler.search.options import OnlineTraining, SearchOptions
 from pnag_sampler.spaces.parameters import Parameter, ParameterSpace
 
-SPACE = ParameterSpace([
-    Parameter("act", choices=("relu", "tanh", None)),
-    Parameter("layers", low=1, high=4, integer=True),  # 4 grid values: one level each
-    Parameter("width", low=16, high=256, step=16, integer=True),  # 16 values: one level each
-    Parameter("dropout", low=0.0, high=0.5, step=0.1),  # 6 values
-    Parameter("lr", low=1e-6, high=1.0, log=True),  # continuous: 16 log bins
-    Parameter("batch", low=1, high=1024, log=True, integer=True),  # 1024 values: 16 log bins
-])
+SPACE = ParameterSpace(
+    [
+        Parameter("act", choices=("relu", "tanh", None)),
+        Parameter("layers", low=1, high=4, integer=True),  # 4 grid values: one level each
+        Parameter("width", low=16, high=256, step=16, integer=True),  # 16 values: one level each
+        Parameter("dropout", low=0.0, high=0.5, step=0.1),  # 6 values
+        Parameter("lr", low=1e-6, high=1.0, log=True),  # continuous: 16 log bins
+        Parameter("batch", low=1, high=1024, log=True, integer=True),  # 1024 values: 16 log bins
+    ]
+)
 
 
 def test_grid_levels_round_trip_exactly():
@@ -31,18 +34,23 @@ def test_grid_levels_round_trip_exactly():
 
 
 def test_bins_are_equal_in_log_space():
-    groups = [SPACE.to_string(SPACE.from_values({"act": "relu", "layers": 1, "width": 16, "dropout": 0.0, "lr": lr, "batch": 1})).split(",")[4]
-              for lr in (1e-6, 1e-3, 0.99)]
+    groups = [
+        SPACE.to_string(SPACE.from_values({"act": "relu", "layers": 1, "width": 16, "dropout": 0.0, "lr": lr, "batch": 1})).split(",")[4]
+        for lr in (1e-6, 1e-3, 0.99)
+    ]
     assert groups == ["0", "8", "15"]
     assert not SPACE.is_finite
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"act": "sigmoid"}, "not one of"),
-    ({"layers": 5}, "outside"),
-    ({"lr": float("nan")}, "finite number"),
-    ({"width": "wide"}, "finite number"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"act": "sigmoid"}, "not one of"),
+        ({"layers": 5}, "outside"),
+        ({"lr": float("nan")}, "finite number"),
+        ({"width": "wide"}, "finite number"),
+    ],
+)
 def test_bad_values_are_named(values, message):
     good = {"act": "relu", "layers": 1, "width": 16, "dropout": 0.0, "lr": 0.1, "batch": 1}
     with pytest.raises(InvalidArchitectureError, match=message):
@@ -69,7 +77,14 @@ def test_there_is_no_module_for_hyperparameters():
 
 def test_online_search_refits_on_a_growing_schedule_and_proposes_unseen_levels():
     space = ParameterSpace([Parameter("a", choices=tuple(range(6))), Parameter("b", choices=tuple(range(6)))])
-    online = OnlineSearch(space, seed=0, pool_size=64, training=OnlineTraining(structure_samples=64, autoencoder_epochs=2, prior_samples=64, transformer_epochs=1))
+    online = OnlineSearch(
+        space,
+        SearchOptions(
+            seed=0,
+            pool_size=64,
+            online_training=OnlineTraining(structure_samples=64, autoencoder_epochs=2, prior_samples=64, transformer_epochs=1),
+        ),
+    )
     rng = np.random.default_rng(0)
     evaluated = {}
     fits = []

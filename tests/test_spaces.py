@@ -16,10 +16,7 @@ from pnag_sampler.spaces.nasbench_graph import ALL_OPERATIONS, LINK_TEXTS, LINKS
 from pnag_sampler.spaces.nb201 import OPERATIONS as NB201_OPS
 from pnag_sampler.spaces.nb201 import WIRING
 
-NB201_EXAMPLE = (
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
-    "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-)
+NB201_EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 NB201_KEYS = ["1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2"]
 GRAPH_KEYS = ["op1", "op2", "op3", "op4"]
 
@@ -94,17 +91,25 @@ def test_nb201_every_cell_round_trips(nb201: SearchSpace) -> None:
 def test_nb201_string_layout(nb201: SearchSpace) -> None:
     dag = nb201.from_string(NB201_EXAMPLE)
     assert dag.ops == (
-        "input", "nor_conv_3x3", "nor_conv_3x3", "avg_pool_3x3",
-        "skip_connect", "nor_conv_3x3", "skip_connect", "output",
+        "input",
+        "nor_conv_3x3",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+        "skip_connect",
+        "nor_conv_3x3",
+        "skip_connect",
+        "output",
     )
     assert dag.edges == WIRING
-    assert WIRING == (
-        (0, 1), (0, 2), (0, 4), (1, 3), (1, 5), (2, 6), (3, 6), (4, 7), (5, 7), (6, 7)
-    )
+    assert WIRING == ((0, 1), (0, 2), (0, 4), (1, 3), (1, 5), (2, 6), (3, 6), (4, 7), (5, 7), (6, 7))
     assert nb201.to_string(dag) == NB201_EXAMPLE
     assert nb201.to_params(dag) == {
-        "1<-0": "nor_conv_3x3", "2<-0": "nor_conv_3x3", "2<-1": "avg_pool_3x3",
-        "3<-0": "skip_connect", "3<-1": "nor_conv_3x3", "3<-2": "skip_connect",
+        "1<-0": "nor_conv_3x3",
+        "2<-0": "nor_conv_3x3",
+        "2<-1": "avg_pool_3x3",
+        "3<-0": "skip_connect",
+        "3<-1": "nor_conv_3x3",
+        "3<-2": "skip_connect",
     }
 
 
@@ -235,9 +240,7 @@ def test_nb201_rejects_bad_sizes(nb201: SearchSpace) -> None:
 
 
 # -- NAS-Bench-Graph ------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("name", "count"), [("nasbench_graph", 26_206), ("nasbench_graph_proteins", 2_021)]
-)
+@pytest.mark.parametrize(("name", "count"), [("nasbench_graph", 26_206), ("nasbench_graph_proteins", 2_021)])
 def test_graph_unique_architectures_are_canonical(name: str, count: int) -> None:
     space = get_space(name)
     dags = space.unique_architectures()
@@ -257,15 +260,12 @@ def test_graph_string_format(graph: SearchSpace) -> None:
     dag = graph_dag((0, 0, 1, 2), ("gcn", "gat", "sage", "fc"))
     assert dag.edges == ((0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 5))
     assert graph.from_string("link=0,0,1,2|ops=gcn,gat,sage,fc") == dag
-    assert graph.to_string(graph.from_string("link=0,1,2,3|ops=gcn,gat,sage,fc")) == (
-        "link=0,1,2,3|ops=gcn,gat,sage,fc"
-    )
+    assert graph.to_string(graph.from_string("link=0,1,2,3|ops=gcn,gat,sage,fc")) == ("link=0,1,2,3|ops=gcn,gat,sage,fc")
 
 
 def test_graph_equivalent_dags_share_a_string(graph: SearchSpace) -> None:
     # four parallel branches: any order is the same computation
-    strings = {graph.to_string(graph_dag((0, 0, 0, 0), ops))
-               for ops in itertools.permutations(("sage", "gcn", "gat", "gin"))}
+    strings = {graph.to_string(graph_dag((0, 0, 0, 0), ops)) for ops in itertools.permutations(("sage", "gcn", "gat", "gin"))}
     assert strings == {"link=0,0,0,0|ops=gat,gcn,gin,sage"}
     # the two chains of link 0,0,1,2 (1->3 and 2->4) swapped
     chains = graph_dag((0, 0, 1, 2), ("gcn", "gat", "sage", "fc"))
@@ -273,9 +273,7 @@ def test_graph_equivalent_dags_share_a_string(graph: SearchSpace) -> None:
     assert graph.to_string(chains) == graph.to_string(swapped)
     # the benchmark also merges some skip placements that differ under "output = sum of
     # leaves": a skip branch beside other branches is moved in front of them
-    assert graph.to_string(graph_dag((0, 0, 0, 0), ("skip", "fc", "sage", "gcn"))) == (
-        "link=0,1,1,1|ops=skip,gcn,sage,fc"
-    )
+    assert graph.to_string(graph_dag((0, 0, 0, 0), ("skip", "fc", "sage", "gcn"))) == ("link=0,1,1,1|ops=skip,gcn,sage,fc")
     # different computations keep different strings
     chain = graph_dag((0, 1, 2, 3), ("gcn", "gat", "sage", "fc"))
     reordered = graph_dag((0, 1, 2, 3), ("gat", "gcn", "sage", "fc"))
@@ -290,9 +288,7 @@ def test_graph_strings_match_benchmark_keys(graph: SearchSpace) -> None:
                 continue
             text = graph.to_string(graph_dag(link, ops))
             canonical = graph.from_string(text)
-            assert benchmark_key(link, ops) == benchmark_key(
-                tuple(canonical.predecessors(n)[0] for n in range(1, 5)), canonical.ops[1:-1]
-            )
+            assert benchmark_key(link, ops) == benchmark_key(tuple(canonical.predecessors(n)[0] for n in range(1, 5)), canonical.ops[1:-1])
 
 
 @pytest.mark.parametrize(
@@ -319,9 +315,7 @@ def test_graph_from_string_rejects_malformed(graph: SearchSpace, text: str, reas
 def test_proteins_rejects_ops_outside_its_subset(proteins: SearchSpace) -> None:
     with pytest.raises(InvalidArchitectureError, match="'gat', not one of"):
         proteins.from_string("link=0,0,1,2|ops=gcn,gat,sage,fc")
-    assert proteins.to_string(proteins.from_string("link=0,0,0,0|ops=fc,arma,sage,gcn")) == (
-        "link=0,0,0,0|ops=gcn,sage,arma,fc"
-    )
+    assert proteins.to_string(proteins.from_string("link=0,0,0,0|ops=fc,arma,sage,gcn")) == ("link=0,0,0,0|ops=gcn,sage,arma,fc")
 
 
 def test_graph_params(graph: SearchSpace, proteins: SearchSpace) -> None:
@@ -352,9 +346,7 @@ def test_graph_invalid_dags_have_reasons(graph: SearchSpace) -> None:
     two_inputs = Dag(ops, ((0, 1), (0, 2), (0, 3), (1, 3), (1, 4), (2, 5), (3, 5), (4, 5)))
     assert "op node 3 must have exactly one input, got [0, 1]" in graph.problem(two_inputs)
     bad_output = Dag(ops, ((0, 1), (0, 2), (1, 3), (2, 4), (1, 5), (3, 5), (4, 5)))
-    assert graph.problem(bad_output).endswith(
-        "the output must read exactly the op nodes no other op node reads, [3, 4]; got [1, 3, 4]"
-    )
+    assert graph.problem(bad_output).endswith("the output must read exactly the op nodes no other op node reads, [3, 4]; got [1, 3, 4]")
     input_to_output = Dag(ops, ((0, 1), (0, 2), (0, 5), (1, 3), (2, 4), (3, 5), (4, 5)))
     assert "got [0, 3, 4]" in graph.problem(input_to_output)
     unknown_op = graph_dag((0, 0, 1, 2), ("gcn", "conv", "fc", "fc"))

@@ -67,10 +67,15 @@ def test_nasbench_graph_projection_is_exact(name):
     """Brute force over every valid (link, ops) pair of the space."""
     space = get_space(name)
     structure = space.structure
-    every = [d for d in (
-        Dag.from_matrix(("input", *ops, "output"), link.numpy())
-        for link in space._link_adjacency for ops in itertools.product(space.operations, repeat=4)
-    ) if space.problem(d) is None]
+    every = [
+        d
+        for d in (
+            Dag.from_matrix(("input", *ops, "output"), link.numpy())
+            for link in space._link_adjacency
+            for ops in itertools.product(space.operations, repeat=4)
+        )
+        if space.problem(d) is None
+    ]
     ops, adjacency = dags_to_tensors(space.node_types, every)
     op_logits, edge_logits = _logits(structure, 5, seed=2)
     op_logits[:, 1:-1, space.node_types.index("skip")] += 20  # the best ops would be all skip

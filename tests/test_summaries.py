@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from pnag_sampler.summaries import interval, regret_summary
+from pnag_sampler.harness.summaries import interval, regret_summary
 
 
 def test_interval_is_the_mean_and_the_t_half_width():

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from pnag_sampler.adapters.syne_tune import PNAGSearcher, architecture_config_space, pnag_points_to_evaluate
 from syne_tune.config_space import choice, randint, uniform
 
-from pnag_sampler.adapters.syne_tune import PNAGSearcher, architecture_config_space, pnag_points_to_evaluate
 from pnag_sampler.errors import UnsupportedParameterError
 
 EXAMPLES = Path(__file__).parents[1] / "examples" / "syne_tune"
@@ -63,7 +63,7 @@ def test_unsupported_domain_names_the_parameter():
         PNAGSearcher({"x": uniform(0.0, 1.0).quantized(0.1)})
 
 
-FAILING_SCRIPT = '''
+FAILING_SCRIPT = """
 import argparse, sys
 from syne_tune import Reporter
 parser = argparse.ArgumentParser()
@@ -73,7 +73,7 @@ args, _ = parser.parse_known_args()
 if args.x == 2:
     sys.exit("this configuration crashes")
 Reporter()(score=float(args.x))
-'''
+"""
 
 
 def test_a_crashing_trial_is_reported_through_the_tuner_and_never_retried(tmp_path, monkeypatch):
@@ -89,7 +89,10 @@ def test_a_crashing_trial_is_reported_through_the_tuner_and_never_retried(tmp_pa
     Tuner(
         trial_backend=LocalBackend(entry_point=str(script)),
         scheduler=SingleObjectiveScheduler(space, metric="score", do_minimize=False, searcher=searcher),
-        stop_criterion=StoppingCriterion(max_num_trials_started=5), n_workers=2, sleep_time=0.2, max_failures=5,
+        stop_criterion=StoppingCriterion(max_num_trials_started=5),
+        n_workers=2,
+        sleep_time=0.2,
+        max_failures=5,
     ).run()
     assert searcher._failed == [{"x": 2}]  # the Tuner passed the crash to on_trial_error
     tried = [config["x"] for config in searcher._suggested]

@@ -3,23 +3,24 @@
 import json
 import subprocess
 import sys
-from importlib import resources
 
 import numpy as np
 import pytest
 from scipy.stats import rankdata, spearmanr
 
-from pnag_sampler.budgets import measured_constraints
-from pnag_sampler.conditional import generate_for_task
-from pnag_sampler.cost_conditions import cost_condition, cost_fields
+from pnag_sampler.conditioning.budgets import measured_constraints
+from pnag_sampler.conditioning.costs import cost_condition, cost_fields
+from pnag_sampler.conditioning.tasks import generate_for_task
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.errors import CheckpointError, InvalidScoreError
 from pnag_sampler.generator import PNAG
+from pnag_sampler.harness.problems import held_out_weights
 from pnag_sampler.pretraining import TrainingSet, benchmark_condition_layout, task_condition_rows, train_on_benchmark
-from pnag_sampler.search import GuidedSearch
-from pnag_sampler.task_surrogate import MetaSurrogate
+from pnag_sampler.search.guided import GuidedSearch
+from pnag_sampler.search.options import SearchOptions
+from pnag_sampler.surrogates.meta import MetaSurrogate
 
-SHIPPED_WITHOUT_CIFAR100 = resources.files("pnag_sampler") / "weights" / "nb201-without-cifar100"
+SHIPPED_WITHOUT_CIFAR100 = held_out_weights("nb201", "cifar100")
 TINY = dict(autoencoder_epochs=1, transformer_epochs=1, surrogate_steps=30, progress=False)
 
 
@@ -31,8 +32,25 @@ def pnag(*args: str) -> subprocess.CompletedProcess:
 def nb201_without_cifar100(tmp_path_factory):
     """Every stage trained by the CLI contract's command, on a sliver of NB201, tiny budgets."""
     folder = tmp_path_factory.mktemp("nb201") / "w"
-    result = pnag("train", "--space", "nb201", "--tasks", "cifar10,imagenet16", "--out", str(folder), "--fraction", "0.04",
-                  "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "30", "--quiet", "--json")
+    result = pnag(
+        "train",
+        "--space",
+        "nb201",
+        "--tasks",
+        "cifar10,imagenet16",
+        "--out",
+        str(folder),
+        "--fraction",
+        "0.04",
+        "--stage1-epochs",
+        "1",
+        "--stage2-epochs",
+        "1",
+        "--surrogate-steps",
+        "30",
+        "--quiet",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["tasks"] == ["cifar10", "imagenet16"] and summary["surrogate_seconds"] > 0
@@ -122,8 +140,9 @@ def test_init_must_not_bring_scores_from_outside_the_tasks(nb201_without_cifar10
 def test_generate_for_an_unseen_task_is_ranked_by_the_surrogate():
     """The contract command, with the shipped weights held out from CIFAR-100."""
     weights = str(SHIPPED_WITHOUT_CIFAR100)
-    result = pnag("generate", "--space", "nb201", "--weights", weights, "--task", "cifar100",
-                  "--target", "top", "-n", "10", "--seed", "0", "--json")
+    result = pnag(
+        "generate", "--space", "nb201", "--weights", weights, "--task", "cifar100", "--target", "top", "-n", "10", "--seed", "0", "--json"
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["task_knowledge"] == "unseen" and out["support_size"] == 0
@@ -153,13 +172,16 @@ def test_budgets_are_judged_by_the_latency_table():
         assert meets["latency_ms:pixel3"] == (table[benchmark.index(dag)] <= budget)
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--task", "mnist"), "unknown task 'mnist'"),
-    (("--max-latency-ms", "5", "--device", "toaster"), "unknown device 'toaster'"),
-    (("--device", "pixel3"), "give both"),
-    (("--max-latency-ms", "0.001", "--device", "pixel3"), "no architecture meets"),
-    (("--max-latency-ms", "5"), "has no 'latency' budget"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--task", "mnist"), "unknown task 'mnist'"),
+        (("--max-latency-ms", "5", "--device", "toaster"), "unknown device 'toaster'"),
+        (("--device", "pixel3"), "give both"),
+        (("--max-latency-ms", "0.001", "--device", "pixel3"), "no architecture meets"),
+        (("--max-latency-ms", "5"), "has no 'latency' budget"),
+    ],
+)
 def test_bad_task_device_and_budget_get_one_clear_error(nb201_without_cifar100, args, message):
     result = pnag("generate", "--space", "nb201", "--weights", str(nb201_without_cifar100), "-n", "5", *args)
     assert result.returncode == 2
@@ -169,13 +191,13 @@ def test_bad_task_device_and_budget_get_one_clear_error(nb201_without_cifar100, 
 def test_support_file_entries_are_checked(nb201_without_cifar100, tmp_path):
     good = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
     support = tmp_path / "support.json"
-    support.write_text('{"%s": 71.2, "%s": NaN}' % (good, good.replace("skip_connect~0", "none~0")))
+    support.write_text(f'{{"{good}": 71.2, "{good.replace("skip_connect~0", "none~0")}": NaN}}')
     result = pnag("generate", "--space", "nb201", "--weights", str(nb201_without_cifar100), "--support", str(support), "-n", "5")
     assert result.returncode == 2 and "is nan" in result.stderr and "none~0" in result.stderr
-    support.write_text('{"%s": 71.2, "|bogus~0|": 60.0}' % good)
+    support.write_text(f'{{"{good}": 71.2, "|bogus~0|": 60.0}}')
     result = pnag("generate", "--space", "nb201", "--weights", str(nb201_without_cifar100), "--support", str(support), "-n", "5")
     assert result.returncode == 2 and "bogus" in result.stderr and "Traceback" not in result.stderr
-    support.write_text('{"%s": 71.2}' % good)
+    support.write_text(f'{{"{good}": 71.2}}')
     result = pnag("generate", "--space", "nb201", "--weights", str(nb201_without_cifar100), "--support", str(support), "-n", "5", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["task_knowledge"] == "support"
@@ -183,11 +205,42 @@ def test_support_file_entries_are_checked(nb201_without_cifar100, tmp_path):
 
 def test_nasbench_graph_contract_trains_and_generates_for_an_unseen_dataset(tmp_path):
     folder = tmp_path / "w"
-    result = pnag("train", "--space", "nasbench_graph", "--tasks", "cora,citeseer", "--out", str(folder), "--fraction", "0.03",
-                  "--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--quiet", "--json")
+    result = pnag(
+        "train",
+        "--space",
+        "nasbench_graph",
+        "--tasks",
+        "cora,citeseer",
+        "--out",
+        str(folder),
+        "--fraction",
+        "0.03",
+        "--stage1-epochs",
+        "1",
+        "--stage2-epochs",
+        "1",
+        "--surrogate-steps",
+        "20",
+        "--quiet",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
-    result = pnag("generate", "--space", "nasbench_graph", "--weights", str(folder), "--task", "pubmed",
-                  "--target", "top", "-n", "10", "--seed", "0", "--json")
+    result = pnag(
+        "generate",
+        "--space",
+        "nasbench_graph",
+        "--weights",
+        str(folder),
+        "--task",
+        "pubmed",
+        "--target",
+        "top",
+        "-n",
+        "10",
+        "--seed",
+        "0",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["task_knowledge"] == "unseen"
@@ -196,7 +249,7 @@ def test_nasbench_graph_contract_trains_and_generates_for_an_unseen_dataset(tmp_
 
 def test_guided_search_starts_from_the_surrogates_zero_shot_choice():
     model = PNAG.load(SHIPPED_WITHOUT_CIFAR100)
-    search = GuidedSearch(model, seed=0, pool_size=64)
+    search = GuidedSearch(model, SearchOptions(seed=0, pool_size=64))
     first = search.propose({})[0]
     candidates = search.candidates(())
     predictions, _ = model.surrogate.predict([model.space.from_string(c) for c in candidates])
@@ -218,7 +271,9 @@ def test_stage2_rows_pair_each_architecture_with_two_tasks_and_one_device():
     benchmark = get_benchmark("nb201")
     rows = np.arange(0, 15625, 50)  # 313 cells
     tasks = ("cifar10", "cifar100", "imagenet16")
-    architectures, performance, embeddings, costs = task_condition_rows(benchmark, rows, tasks, MetaSurrogate(benchmark.space, members=1), 0)
+    architectures, performance, embeddings, costs = task_condition_rows(
+        benchmark, rows, tasks, MetaSurrogate(benchmark.space, members=1), 0
+    )
     assert len(architectures) == len(performance) == len(embeddings) == 2 * len(rows)
     assert embeddings.shape[1] == 16 and np.isfinite(embeddings).all()
     devices = costs["latency_ms:device"]

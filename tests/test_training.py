@@ -15,8 +15,14 @@ SETTINGS = {"space": "nb201", "tasks": "cifar10", "fraction": 0.02, "seed": 0}
 
 def _train(tracker: TrainingProgress, model: PNAG | None = None) -> PNAG:
     model, _ = train_on_benchmark(
-        TrainingSet("nb201", ("cifar10",), 0.02, 0), autoencoder_epochs=2, transformer_epochs=3, surrogate_steps=10,
-        batch_size=64, progress=False, tracker=tracker, model=model,
+        TrainingSet("nb201", ("cifar10",), 0.02, 0),
+        autoencoder_epochs=2,
+        transformer_epochs=3,
+        surrogate_steps=10,
+        batch_size=64,
+        progress=False,
+        tracker=tracker,
+        model=model,
         autoencoder_config=AutoencoderConfig(8, 7, channels=8, hidden=16, codebook_size=16),
         transformer_options={"width": 16, "depth": 1, "heads": 2},
     )

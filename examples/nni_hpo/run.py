@@ -14,9 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from pnag_sampler.adapters.nni import loopback_only  # first: it sets NNI_FRAMEWORK=none for nni's imports
-
 from nni.experiment import CustomAlgorithmConfig, Experiment  # noqa: E402  (after the line above)
+from pnag_sampler.adapters.nni import loopback_only  # first: it sets NNI_FRAMEWORK=none for nni's imports
 
 HERE = Path(__file__).resolve().parent
 

@@ -14,13 +14,12 @@ import json
 import logging
 from pathlib import Path
 
+from pnag_sampler.adapters.syne_tune import PNAGSearcher
 from syne_tune import StoppingCriterion, Tuner
 from syne_tune.backend import LocalBackend
 from syne_tune.config_space import choice, loguniform, randint, uniform
 from syne_tune.experiments import load_experiment
 from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
-
-from pnag_sampler.adapters.syne_tune import PNAGSearcher
 
 CONFIG_SPACE = {
     "lr": loguniform(1e-4, 1e-1),
@@ -41,12 +40,17 @@ def main() -> None:
     logging.getLogger("syne_tune").setLevel(logging.WARNING)
 
     scheduler = SingleObjectiveScheduler(
-        CONFIG_SPACE, metric="validation_accuracy", do_minimize=False, searcher=PNAGSearcher(CONFIG_SPACE, random_seed=args.seed),
+        CONFIG_SPACE,
+        metric="validation_accuracy",
+        do_minimize=False,
+        searcher=PNAGSearcher(CONFIG_SPACE, random_seed=args.seed),
     )
     tuner = Tuner(
         trial_backend=LocalBackend(entry_point=str(Path(__file__).with_name("train_digits.py"))),
-        scheduler=scheduler, stop_criterion=StoppingCriterion(max_num_trials_completed=args.trials),
-        n_workers=args.workers, sleep_time=0.5,
+        scheduler=scheduler,
+        stop_criterion=StoppingCriterion(max_num_trials_completed=args.trials),
+        n_workers=args.workers,
+        sleep_time=0.5,
     )
     tuner.run()
     frame = load_experiment(tuner.name).results
@@ -58,7 +62,11 @@ def main() -> None:
         "best_validation_accuracy": float(best["validation_accuracy"]),
         "best_config": {k: best[f"config_{k}"] for k in CONFIG_SPACE if k != "epochs"},
     }
-    print(json.dumps(result, default=str) if args.json else f"{result['trials']} trials, best validation accuracy {result['best_validation_accuracy']:.4f}: {result['best_config']}")
+    print(
+        json.dumps(result, default=str)
+        if args.json
+        else f"{result['trials']} trials, best validation accuracy {result['best_validation_accuracy']:.4f}: {result['best_config']}"
+    )
 
 
 if __name__ == "__main__":

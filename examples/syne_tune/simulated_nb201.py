@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 
+from pnag_sampler.adapters.syne_tune import PNAGSearcher, architecture_config_space, pnag_points_to_evaluate, tabular_blackbox
 from syne_tune import StoppingCriterion, Tuner
 from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
@@ -22,16 +23,22 @@ from syne_tune.experiments import load_experiment
 from syne_tune.optimizer.baselines import REA
 from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
 
-from pnag_sampler.adapters.syne_tune import PNAGSearcher, architecture_config_space, pnag_points_to_evaluate, tabular_blackbox
-
 
 def schedulers(config_space: dict, seed: int) -> dict:
     metric = "validation_error"
     return {
-        "pnag": SingleObjectiveScheduler(config_space, metric=metric, do_minimize=True, searcher=PNAGSearcher(config_space, random_seed=seed)),
+        "pnag": SingleObjectiveScheduler(
+            config_space, metric=metric, do_minimize=True, searcher=PNAGSearcher(config_space, random_seed=seed)
+        ),
         "rea": REA(config_space, metric=metric, random_seed=seed, population_size=10, sample_size=5),
-        "rea+pnag-init": REA(config_space, metric=metric, random_seed=seed, population_size=10, sample_size=5,
-                             points_to_evaluate=pnag_points_to_evaluate("nb201", 10, seed=seed)),
+        "rea+pnag-init": REA(
+            config_space,
+            metric=metric,
+            random_seed=seed,
+            population_size=10,
+            sample_size=5,
+            points_to_evaluate=pnag_points_to_evaluate("nb201", 10, seed=seed),
+        ),
     }
 
 
@@ -51,8 +58,12 @@ def main() -> None:
     for name, scheduler in schedulers(config_space, args.seed).items():
         tuner = Tuner(
             trial_backend=UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr="elapsed_time"),
-            scheduler=scheduler, stop_criterion=StoppingCriterion(max_num_trials_started=args.trials),
-            n_workers=args.workers, sleep_time=0, callbacks=[SimulatorCallback()], results_update_interval=600,
+            scheduler=scheduler,
+            stop_criterion=StoppingCriterion(max_num_trials_started=args.trials),
+            n_workers=args.workers,
+            sleep_time=0,
+            callbacks=[SimulatorCallback()],
+            results_update_interval=600,
         )
         tuner.run()
         frame = load_experiment(tuner.name).results
@@ -67,7 +78,9 @@ def main() -> None:
         print(json.dumps({"task": args.task, "trials": args.trials, "workers": args.workers, "results": results}))
         return
     for name, row in results.items():
-        print(f"{name:>14}: {row['trials']} trials ({row['distinct_cells']} distinct), best validation {row['best_validation']:.2f}, test {row['its_test']:.2f}")
+        print(
+            f"{name:>14}: {row['trials']} trials ({row['distinct_cells']} distinct), best validation {row['best_validation']:.2f}, test {row['its_test']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ x, y = torch.tensor(x / 16.0, dtype=torch.float32), torch.tensor(y)
 order = np.random.default_rng(0).permutation(len(y))
 train, val = order[:1200], order[1200:]
 activation = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}[args.activation]
-model = torch.nn.Sequential(torch.nn.Linear(64, args.hidden), activation(), torch.nn.Dropout(args.dropout), torch.nn.Linear(args.hidden, 10))
+model = torch.nn.Sequential(
+    torch.nn.Linear(64, args.hidden), activation(), torch.nn.Dropout(args.dropout), torch.nn.Linear(args.hidden, 10)
+)
 optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 report = Reporter()
 for epoch in range(1, args.epochs + 1):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Sequence
 
 import numpy as np
 
@@ -21,8 +21,8 @@ def read_only(values: np.ndarray) -> np.ndarray:
 class Benchmark(abc.ABC):
     """Measured results for every tabulated architecture of ``space``, one row each.
 
-    Search methods must select on :meth:`validation` (and may be charged a :meth:`cost`);
-    reports use :meth:`test`. Every array is float64, aligned with :meth:`architectures`, and
+    Search methods must select on ``validation`` (and may be charged a ``cost``);
+    reports use ``test``. Every array is float64, aligned with ``architectures``, and
     read-only because it is cached and shared (copy it to modify it). Names are checked here,
     once, so that every benchmark reports an unknown task or cost the same way.
     """
@@ -100,10 +100,7 @@ class Benchmark(abc.ABC):
     def cost(self, name: str, task: str) -> np.ndarray:
         names = self.cost_names(task)
         if name not in names:
-            raise UnknownNameError(
-                f"unknown cost {name!r} for {self.name} task {task!r}; "
-                f"known costs: {', '.join(names)}"
-            )
+            raise UnknownNameError(f"unknown cost {name!r} for {self.name} task {task!r}; known costs: {', '.join(names)}")
         return self._cost(name, task)
 
     def condition_costs(self) -> tuple[str, ...]:
@@ -114,10 +111,7 @@ class Benchmark(abc.ABC):
 
     def _checked_task(self, task: str) -> str:
         if task not in self.tasks:
-            raise UnknownNameError(
-                f"unknown task {task!r} for benchmark {self.name}; "
-                f"known tasks: {', '.join(self.tasks)}"
-            )
+            raise UnknownNameError(f"unknown task {task!r} for benchmark {self.name}; known tasks: {', '.join(self.tasks)}")
         return task
 
     def __repr__(self) -> str:

@@ -17,17 +17,11 @@ from functools import cache
 import numpy as np
 from nas_bench_graph import light_read
 
+from pnag_sampler.data import GRAPH_TASKS
 from pnag_sampler.data.benchmark import Benchmark, read_only
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.nasbench_graph import NasBenchGraphSpace
 
-#: benchmark (= space) name -> the datasets tabulated in it
-GRAPH_TASKS: dict[str, tuple[str, ...]] = {
-    "nasbench_graph": (
-        "cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv",
-    ),
-    "nasbench_graph_proteins": ("proteins",),
-}
 _COST_FIELDS = {"latency": "latency", "params": "para"}
 
 

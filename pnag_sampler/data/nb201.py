@@ -11,6 +11,9 @@ CIFAR-10 uses the train-split run, the one behind its validation score) and
 
 from __future__ import annotations
 
+import io
+import lzma
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -21,8 +24,8 @@ from pnag_sampler.data.benchmark import Benchmark, read_only
 from pnag_sampler.spaces import get_space
 
 _TABLES = Path(__file__).parent / "tables"
-_RESULTS = _TABLES / "nb201_200ep.csv.gz"
-_LATENCY = _TABLES / "nb201_latency_ms.csv.gz"
+_RESULTS = _TABLES / "nb201_200ep.csv.xz"
+_LATENCY = _TABLES / "nb201_latency_ms.npz.xz"
 _LATENCY_COLUMN_PREFIX = "lat_ms_"
 LATENCY_COST_PREFIX = "latency_ms:"
 
@@ -51,23 +54,22 @@ def _result_column(column: str) -> np.ndarray:
 
 @cache
 def latency_devices() -> tuple[str, ...]:
-    """The 27 device names, read from the header only (the latency table is 3 MB)."""
-    header = pd.read_csv(_LATENCY, nrows=0).columns
-    return tuple(
-        column.removeprefix(_LATENCY_COLUMN_PREFIX)
-        for column in header
-        if column.startswith(_LATENCY_COLUMN_PREFIX)
-    )
+    """The 27 device names (from the archive's member names: no latency is parsed)."""
+    with zipfile.ZipFile(io.BytesIO(lzma.decompress(_LATENCY.read_bytes()))) as archive:
+        names = [name.removesuffix(".npy") for name in archive.namelist()]
+    return tuple(name.removeprefix(_LATENCY_COLUMN_PREFIX) for name in names if name.startswith(_LATENCY_COLUMN_PREFIX))
 
 
 @cache
 def _latency_column(device: str) -> np.ndarray:
-    return read_only(_latency_table()[_LATENCY_COLUMN_PREFIX + device].to_numpy(dtype=np.float64))
+    return read_only(_latency_table()[_LATENCY_COLUMN_PREFIX + device].astype(np.float64))
 
 
 @cache
-def _latency_table() -> pd.DataFrame:
-    return pd.read_csv(_LATENCY)
+def _latency_table() -> dict[str, np.ndarray]:
+    """Every column of the latency table (xz-compressed npz, see tables/PROVENANCE.md)."""
+    with np.load(io.BytesIO(lzma.decompress(_LATENCY.read_bytes()))) as archive:
+        return {name: archive[name] for name in archive.files}
 
 
 class NB201Benchmark(Benchmark):

@@ -14,8 +14,8 @@ sub-architecture. k = 0 switches it off, k = T applies it to every step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -37,14 +37,14 @@ class AutoencoderConfig:
     encoder_layers: int = 3
     #: shared codebook size V. The paper sets V to the number of structural elements; with
     #: that (7 for NB201) stage 1 reconstructs almost no held-out cell, so the default is 64
-    #: (README, codebook ablation).
+    #: (docs: Benchmarks, codebook ablation).
     codebook_size: int = 64
     beta: float = 0.25
     scc_weight: float = 1.0
     #: SCC on the first k steps; None = all T steps
     scc_steps: int | None = None
     #: share of code indices replaced at random in an extra reconstruction term, so that the
-    #: decoder tolerates the few off tokens that sampling yields (README: token-noise)
+    #: decoder tolerates the few off tokens that sampling yields (docs: Benchmarks, token noise)
     token_noise: float = 0.05
     #: node counts of the scales, coarse to fine, ending at num_nodes; None = every n = 3 .. N.
     #: Long chains (MobileNetV3's 23 nodes) take a subset, as VAR does: every scale n costs the

@@ -3,18 +3,20 @@
 Saving writes a temporary sibling folder and renames it into place, so an interrupted save
 leaves the old checkpoint (or nothing), never a half-written one. Loading checks the format
 marker, the version and the space, and turns every low-level failure (truncated or foreign
-file, missing or mis-shaped tensors) into one :class:`CheckpointError` that names the file.
+file, missing or mis-shaped tensors) into one ``CheckpointError`` that names the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -62,6 +64,14 @@ def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(staging)
 
 
+def checkpoint_fingerprint(path: str | os.PathLike) -> str:
+    """A hash of a checkpoint folder's two files: equal hashes, equal models."""
+    digest = hashlib.sha256()
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        digest.update((Path(path) / name).read_bytes())
+    return digest.hexdigest()
+
+
 def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     folder = Path(path)
     config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
@@ -95,21 +105,34 @@ def load_checkpoint(path: str | os.PathLike, expected_space: str | None = None) 
 #: the sizes a config may ask for, (low, high) per section and field: every space this package
 #: builds fits well inside, and a corrupt or hostile config is refused before it allocates
 SIZE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
-    "autoencoder": {"num_nodes": (3, 64), "num_node_types": (3, 1024), "channels": (1, 1024), "hidden": (1, 2048),
-                    "encoder_layers": (1, 32), "codebook_size": (2, 65536), "decoder_hidden": (1, 2048)},
+    "autoencoder": {
+        "num_nodes": (3, 64),
+        "num_node_types": (3, 1024),
+        "channels": (1, 1024),
+        "hidden": (1, 2048),
+        "encoder_layers": (1, 32),
+        "codebook_size": (2, 65536),
+        "decoder_hidden": (1, 2048),
+    },
     "transformer": {"width": (1, 2048), "depth": (1, 48), "heads": (1, 64)},
-    "surrogate.predictor": {"num_nodes": (3, 64), "num_node_types": (3, 1024), "hidden": (1, 2048), "layers": (1, 32),
-                            "task_dim": (1, 1024)},
+    "surrogate.predictor": {
+        "num_nodes": (3, 64),
+        "num_node_types": (3, 1024),
+        "hidden": (1, 2048),
+        "layers": (1, 32),
+        "task_dim": (1, 1024),
+    },
     "surrogate": {"members": (1, 64)},
 }
 MAX_CONDITION_FIELDS = 64
 MAX_CONDITION_WIDTH = 4096
 
 
-def _section(config: dict[str, Any], path: str) -> Any:
+def _section(config: Mapping[str, Any], path: str) -> Any:
+    node: Any = config
     for key in path.split("."):
-        config = config.get(key) if isinstance(config, dict) else None
-    return config
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def _require_int(source: str | os.PathLike, name: str, value: Any, low: int, high: int) -> None:
@@ -117,7 +140,7 @@ def _require_int(source: str | os.PathLike, name: str, value: Any, low: int, hig
         raise CheckpointError(f"{source}: config.json's {name} = {value!r} is not an integer in {low}..{high}")
 
 
-def require_sizes(config: dict[str, Any], source: str | os.PathLike) -> None:
+def require_sizes(config: Mapping[str, Any], source: str | os.PathLike) -> None:
     """Refuse a config whose sizes are out of range, naming the field, before any module is built."""
     for path, limits in SIZE_LIMITS.items():
         section = _section(config, path)
@@ -130,7 +153,9 @@ def require_sizes(config: dict[str, Any], source: str | os.PathLike) -> None:
                 _require_int(source, f"{path}.{key}", section[key], low, high)
     fields = config.get("condition_fields", [])
     if not isinstance(fields, list) or len(fields) > MAX_CONDITION_FIELDS:
-        raise CheckpointError(f"{source}: config.json's condition_fields must be a list of at most {MAX_CONDITION_FIELDS} [name, width] pairs")
+        raise CheckpointError(
+            f"{source}: config.json's condition_fields must be a list of at most {MAX_CONDITION_FIELDS} [name, width] pairs"
+        )
     for index, field in enumerate(fields):
         if not (isinstance(field, list) and len(field) == 2 and isinstance(field[0], str)):
             raise CheckpointError(f"{source}: config.json's condition_fields[{index}] is not a [name, width] pair: {field!r}")
@@ -140,7 +165,7 @@ def require_sizes(config: dict[str, Any], source: str | os.PathLike) -> None:
 def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: str | os.PathLike) -> None:
     """Load ``prefix.*`` tensors into ``module`` strictly; a missing, mis-shaped or unexpected
     tensor becomes one CheckpointError that names it."""
-    state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    state = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
     expected = module.state_dict()
     problem = None
     for key, tensor in expected.items():
@@ -152,7 +177,9 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix
             break
     unexpected = sorted(set(state) - set(expected))
     if problem is None and unexpected:
-        problem = f"tensor '{prefix}.{unexpected[0]}' is not part of this model" + (f" ({len(unexpected) - 1} more)" if len(unexpected) > 1 else "")
+        problem = f"tensor '{prefix}.{unexpected[0]}' is not part of this model" + (
+            f" ({len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+        )
     if problem is not None:
         raise CheckpointError(f"{source}: the '{prefix}' weights do not fit this model: {problem}")
     module.load_state_dict(state, strict=True)

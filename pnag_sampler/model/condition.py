@@ -7,8 +7,8 @@ conditions (issue: task and cost terms) are new fields; the transformer only see
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import torch
 

@@ -6,7 +6,7 @@ scale has a learned embedding per (i, j) added before two small MLP heads, so a 
 a slot's vocabulary is not a coin it can lose. It scores node types on the diagonal and only the
 edges the space leaves free, which is also what keeps decoding cheap. The decoder only scores; what it may choose (the
 space's free nodes and edges) and how a score becomes an architecture (raw argmax or the most
-likely valid one) is the :class:`~pnag_sampler.spaces.structure.Structure`'s business.
+likely valid one) is the ``pnag_sampler.spaces.structure.Structure``'s business.
 """
 
 from __future__ import annotations

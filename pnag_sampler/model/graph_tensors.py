@@ -1,8 +1,8 @@
-"""Batches of :class:`Dag` <-> tensors (node-type indices and dense adjacency)."""
+"""Batches of ``Dag`` <-> tensors (node-type indices and dense adjacency)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -19,10 +19,7 @@ def dags_to_tensors(node_types: Sequence[str], dags: Sequence[Dag]) -> tuple[tor
 
 
 def tensors_to_dags(node_types: Sequence[str], ops: torch.Tensor, adjacency: torch.Tensor) -> list[Dag]:
-    """Inverse of :func:`dags_to_tensors`; reads only the strict upper triangle."""
+    """Inverse of ``dags_to_tensors``; reads only the strict upper triangle."""
     ops_np = ops.cpu().numpy()
     adjacency_np = adjacency.cpu().numpy()
-    return [
-        Dag.from_matrix([node_types[i] for i in row], matrix)
-        for row, matrix in zip(ops_np, adjacency_np)
-    ]
+    return [Dag.from_matrix([node_types[i] for i in row], matrix) for row, matrix in zip(ops_np, adjacency_np)]

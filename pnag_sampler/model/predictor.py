@@ -54,6 +54,12 @@ class TaskAwarePredictor(nn.Module):
         self.head = _mlp(hidden + config.task_dim, hidden, 1)
         self.log_ridge = nn.Parameter(torch.zeros(()))
 
+    def _head_input(self) -> nn.Linear:
+        """The head's first layer (``_mlp`` builds it as a Linear)."""
+        layer = self.head[0]
+        assert isinstance(layer, nn.Linear)
+        return layer
+
     def embed_architectures(self, ops: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         """(B, N), (B, N, N) -> (B, hidden): mean and max of the node states, projected."""
         states = self.nodes.node_states(ops, adjacency)
@@ -75,24 +81,25 @@ class TaskAwarePredictor(nn.Module):
         member is trained, so a search computes them once per architecture and every later
         prediction is a few small products."""
         hidden = self.config.hidden
-        return torch.cat([embeddings, embeddings @ self.head[0].weight[:, :hidden].T, F.normalize(embeddings, dim=1)], dim=1)
+        return torch.cat([embeddings, embeddings @ self._head_input().weight[:, :hidden].T, F.normalize(embeddings, dim=1)], dim=1)
 
     def forward(self, queries: torch.Tensor, support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
-        """Query and support :meth:`features` (B and K rows) and the support's ranks (K,) ->
+        """Query and support ``features`` (B and K rows) and the support's ranks (K,) ->
         (B,) predicted rank quantiles of the queries in the support's task."""
         hidden = self.config.hidden
         task = self.task_embedding(support[:, :hidden], support_ranks)
-        task_term = self.head[0].weight[:, hidden:] @ task + self.head[0].bias
+        head_input = self._head_input()
+        task_term = head_input.weight[:, hidden:] @ task + head_input.bias
 
         def prior(rows: torch.Tensor) -> torch.Tensor:
-            return self.head[2](torch.relu(rows[:, hidden:2 * hidden] + task_term))[:, 0]
+            return self.head[2](torch.relu(rows[:, hidden : 2 * hidden] + task_term))[:, 0]
 
         prediction = prior(queries)
         if len(support) < 2:
             return prediction
         support_prediction = prior(support)
         matched = torch.sort(support_prediction).values[support_ranks]
-        keys = support[:, 2 * hidden:]
+        keys = support[:, 2 * hidden :]
         kernel = keys @ keys.T + F.softplus(self.log_ridge) * torch.eye(len(support))
         weights = torch.linalg.solve(kernel, (matched - support_prediction)[:, None])
-        return prediction + (queries[:, 2 * hidden:] @ keys.T @ weights)[:, 0]
+        return prediction + (queries[:, 2 * hidden :] @ keys.T @ weights)[:, 0]

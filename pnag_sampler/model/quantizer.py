@@ -39,9 +39,7 @@ class Quantized:
 class MultiScaleQuantizer(nn.Module):
     """One shared codebook used at every scale (by default n = 3 .. N)."""
 
-    def __init__(
-        self, num_nodes: int, channels: int, codebook_size: int, beta: float = 0.25, *, scales: tuple[int, ...] | None = None
-    ):
+    def __init__(self, num_nodes: int, channels: int, codebook_size: int, beta: float = 0.25, *, scales: tuple[int, ...] | None = None):
         super().__init__()
         self.num_nodes = num_nodes
         self.channels = channels
@@ -70,11 +68,7 @@ class MultiScaleQuantizer(nn.Module):
         batch, channels, n, _ = feature_map.shape
         flat = feature_map.permute(0, 2, 3, 1).reshape(-1, channels)
         codebook = self.codebook.weight
-        distances = (
-            flat.pow(2).sum(1, keepdim=True)
-            - 2.0 * flat @ codebook.t()
-            + codebook.pow(2).sum(1)[None, :]
-        )
+        distances = flat.pow(2).sum(1, keepdim=True) - 2.0 * flat @ codebook.t() + codebook.pow(2).sum(1)[None, :]
         return distances.argmin(dim=1).view(batch, n, n)
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ precomputed once as matrices, so a whole batch moves between scales with two mat
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -60,9 +60,7 @@ def apply_both_sides(matrix: torch.Tensor, feature_map: torch.Tensor) -> torch.T
     return torch.einsum("ix,bcxy,jy->bcij", matrix, feature_map, matrix)
 
 
-def coarsen_architecture(
-    ops: torch.Tensor, adjacency: torch.Tensor, structure: Structure
-) -> tuple[torch.Tensor, torch.Tensor]:
+def coarsen_architecture(ops: torch.Tensor, adjacency: torch.Tensor, structure: Structure) -> tuple[torch.Tensor, torch.Tensor]:
     """The sub-architecture with ``structure.num_nodes`` nodes that a full architecture implies.
 
     Region r takes the most frequent of its nodes' operations that the scale's structure allows
@@ -105,8 +103,7 @@ def scale_structures(space: SearchSpace, scales: Sequence[int]) -> list[Structur
     with free edges enumerates its valid edge patterns here, so that a space whose scales
     cannot be projected fails when its model is built, not when it generates."""
     structures = [
-        space.structure if n == space.num_nodes
-        else coarsen_structure(space.structure, n, space.sub_node_vocabulary(n), space.node_types)
+        space.structure if n == space.num_nodes else coarsen_structure(space.structure, n, space.sub_node_vocabulary(n), space.node_types)
         for n in scales
     ]
     for structure in structures[:-1]:

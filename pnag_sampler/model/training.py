@@ -1,7 +1,7 @@
 """Training loops for the two stages (AdamW, as in the paper's implementation details).
 
 Every loop runs on a chosen device and can stop after any epoch and continue exactly there: it
-reports an :class:`EpochState` (optimizer, schedule and random states, loss history) after each
+reports an ``EpochState`` (optimizer, schedule and random states, loss history) after each
 epoch, and takes one back to resume. Each loop records its tokens (stage 2) or architectures
 (stage 1) per second, so that training cost is measured, not guessed.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +42,7 @@ EpochCallback = Callable[[EpochState], None]
 def _batches(size: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
     order = torch.randperm(size, generator=generator)
     for start in range(0, size, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
 def run_epochs(
@@ -74,8 +74,9 @@ def run_epochs(
         for name, value in train_epoch().items():
             history.setdefault(name, []).append(value)
         if on_epoch is not None:
-            on_epoch(EpochState(epoch + 1, history, optimizer.state_dict(), schedule.state_dict(),
-                                generator.get_state(), torch.get_rng_state()))
+            on_epoch(
+                EpochState(epoch + 1, history, optimizer.state_dict(), schedule.state_dict(), generator.get_state(), torch.get_rng_state())
+            )
     return history
 
 
@@ -116,8 +117,9 @@ def _stage1_loop(
 
     model.train()
     try:
-        return run_epochs(description, epochs, train_epoch, optimizer, schedule, generator,
-                          progress=progress, resume=resume, on_epoch=on_epoch)
+        return run_epochs(
+            description, epochs, train_epoch, optimizer, schedule, generator, progress=progress, resume=resume, on_epoch=on_epoch
+        )
     finally:
         model.eval().to("cpu")
 
@@ -140,8 +142,18 @@ def train_autoencoder(
     model.to(device)
     ops, adjacency = ops.to(device), adjacency.to(device)
     return _stage1_loop(
-        "stage 1: encoder + MSQ + decoder", model, len(ops), model.parameters(), lambda batch: model.losses(ops[batch], adjacency[batch]),
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, resume=resume, on_epoch=on_epoch,
+        "stage 1: encoder + MSQ + decoder",
+        model,
+        len(ops),
+        model.parameters(),
+        lambda batch: model.losses(ops[batch], adjacency[batch]),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        resume=resume,
+        on_epoch=on_epoch,
     )
 
 
@@ -178,8 +190,18 @@ def train_decoder(
         return {"total": total}
 
     return _stage1_loop(
-        "stage 1: decoder on frozen tokens", model, len(ops), model.decoder.parameters(), batch_losses,
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, resume=resume, on_epoch=on_epoch,
+        "stage 1: decoder on frozen tokens",
+        model,
+        len(ops),
+        model.decoder.parameters(),
+        batch_losses,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        resume=resume,
+        on_epoch=on_epoch,
     )
 
 
@@ -242,13 +264,25 @@ def train_transformer(
             total += float(loss.detach())
             batches += 1
         seconds = time.perf_counter() - start
-        return {"token_loss": total / batches, "loss_per_architecture": tokens_per_row * total / batches,
-                "tokens_per_second": len(conditions) * tokens_per_row / seconds}
+        return {
+            "token_loss": total / batches,
+            "loss_per_architecture": tokens_per_row * total / batches,
+            "tokens_per_second": len(conditions) * tokens_per_row / seconds,
+        }
 
     transformer.train()
     try:
-        return run_epochs("stage 2: scale transformer", epochs, train_epoch, optimizer, schedule, generator,
-                          progress=progress, resume=resume, on_epoch=on_epoch)
+        return run_epochs(
+            "stage 2: scale transformer",
+            epochs,
+            train_epoch,
+            optimizer,
+            schedule,
+            generator,
+            progress=progress,
+            resume=resume,
+            on_epoch=on_epoch,
+        )
     finally:
         transformer.eval().to("cpu")
         autoencoder.to("cpu")

@@ -74,9 +74,10 @@ class AdaLNBlock(nn.Module):
         self.norm2 = nn.LayerNorm(width, elementwise_affine=False)
         hidden = int(width * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, width))
-        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
-        nn.init.zeros_(self.modulation[1].weight)
-        nn.init.zeros_(self.modulation[1].bias)
+        modulation = nn.Linear(width, 6 * width)
+        nn.init.zeros_(modulation.weight)
+        nn.init.zeros_(modulation.bias)
+        self.modulation = nn.Sequential(nn.SiLU(), modulation)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.modulation(condition)[:, None, :].chunk(6, dim=-1)
@@ -85,6 +86,10 @@ class AdaLNBlock(nn.Module):
 
 
 class ScaleTransformer(nn.Module):
+    # registered buffers (see ``__init__``)
+    scale_ids: torch.Tensor
+    block_causal_mask: torch.Tensor
+
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.config = config
@@ -114,7 +119,7 @@ class ScaleTransformer(nn.Module):
     # -- token inputs ----------------------------------------------------------------------
     def _embed_tokens(self, inputs: torch.Tensor, start: int) -> torch.Tensor:
         length = inputs.shape[1]
-        return inputs + self.position_embedding[start:start + length] + self.scale_embedding(self.scale_ids[start:start + length])
+        return inputs + self.position_embedding[start : start + length] + self.scale_embedding(self.scale_ids[start : start + length])
 
     def _logits(self, x: torch.Tensor, condition: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         for block in self.blocks:
@@ -134,6 +139,7 @@ class ScaleTransformer(nn.Module):
     # -- generation -------------------------------------------------------------------------
     def set_caching(self, enabled: bool) -> None:
         for block in self.blocks:
+            assert isinstance(block, AdaLNBlock)
             block.attention.caching = enabled
             block.attention.cache = None
 

@@ -9,7 +9,8 @@ ImageNet training); parameters and multiply-accumulates are exact.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,10 +45,12 @@ class AutoFormerSpace(DepthChainSpace):
         self.ranges = ranges
         layers = tuple(_layer_token(h, r) for h in ranges.heads for r in ranges.mlp_ratios)
         min_depth, max_depth = min(ranges.depths), max(ranges.depths)
-        super().__init__([
-            ("embed_dim", tuple(_embed_token(e) for e in ranges.embed_dims)),
-            *((f"layer{i}", layers if i < min_depth else (*layers, UNUSED)) for i in range(max_depth)),
-        ])
+        super().__init__(
+            [
+                ("embed_dim", tuple(_embed_token(e) for e in ranges.embed_dims)),
+                *((f"layer{i}", layers if i < min_depth else (*layers, UNUSED)) for i in range(max_depth)),
+            ]
+        )
         self.depth_groups = (("the layers", tuple(range(1, 1 + max_depth))),)
 
     # -- validity -------------------------------------------------------------------------------
@@ -58,11 +61,13 @@ class AutoFormerSpace(DepthChainSpace):
     def subnet(self, dag: Dag) -> tuple[int, list[Block]]:
         """(embedding width, [(heads, MLP ratio) per used layer])."""
         tokens = self.tokens(dag)
-        return int(tokens[0][len("embed"):]), [_parse_layer(t) for t in tokens[1:] if t != UNUSED]
+        return int(tokens[0][len("embed") :]), [_parse_layer(t) for t in tokens[1:] if t != UNUSED]
 
     def from_subnet(self, embed_dim: int, blocks: Sequence[Block]) -> Dag:
         padding = max(self.ranges.depths) - len(blocks)
-        return self.from_tokens([_embed_token(embed_dim), *(_layer_token(int(h), float(r)) for h, r in blocks), *[UNUSED] * max(0, padding)])
+        return self.from_tokens(
+            [_embed_token(embed_dim), *(_layer_token(int(h), float(r)) for h, r in blocks), *[UNUSED] * max(0, padding)]
+        )
 
     # -- strings: "192:h3_m3.5,h4_m4.0,..." ----------------------------------------------------
     def to_string(self, dag: Dag) -> str:
@@ -114,7 +119,7 @@ class AutoFormerSpace(DepthChainSpace):
         """A shorter chain's layers in order, at its first embedding width (the smallest of the
         range if it has none)."""
         tokens = self.sub_tokens(dag)
-        widths = [int(t[len("embed"):]) for t in tokens if t.startswith("embed")]
+        widths = [int(t[len("embed") :]) for t in tokens if t.startswith("embed")]
         blocks = [_parse_layer(t) for t in tokens if t.startswith("h")]
         embed_dim = widths[0] if widths else min(self.ranges.embed_dims)
         return AutoFormerViT(embed_dim, blocks, image_size=IMAGE_SIZE, num_classes=num_classes)
@@ -129,4 +134,3 @@ class AutoFormerSpace(DepthChainSpace):
             "params_m": np.array([vit_parameters(e, b) / 1e6 for e, b in subnets]),
             "macs_g": np.array([vit_flops(e, b, image_size=IMAGE_SIZE) / 1e9 for e, b in subnets]),
         }
-

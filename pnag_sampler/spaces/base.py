@@ -1,6 +1,6 @@
 """The one interface every search space implements.
 
-An architecture is a :class:`Dag` with operations on nodes: node 0 is ``"input"``, the last node
+An architecture is a ``Dag`` with operations on nodes: node 0 is ``"input"``, the last node
 is ``"output"``, the nodes between carry operations, and edges only go from a lower to a higher
 index (the node order is a topological order). Cell spaces (NAS-Bench-201, NAS-Bench-Graph,
 DARTS) and chain spaces (MobileNetV3 stages, AutoFormer layers, arbitrary user spaces) all fit
@@ -10,9 +10,10 @@ this form, so the generator never needs to know which space it works on.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,7 +41,7 @@ class Dag:
         return len(self.ops)
 
     @classmethod
-    def from_matrix(cls, ops: Sequence[str], adjacency: np.ndarray) -> "Dag":
+    def from_matrix(cls, ops: Sequence[str], adjacency: np.ndarray) -> Dag:
         """Build from an ``n x n`` 0/1 matrix; only the strict upper triangle is read."""
         n = len(ops)
         adjacency = np.asarray(adjacency)
@@ -106,7 +107,7 @@ def require_positive(**sizes: int) -> None:
 
 
 class DagCell(torch.nn.Module):
-    """Runs any valid ops-on-nodes :class:`Dag` as a torch module.
+    """Runs any valid ops-on-nodes ``Dag`` as a torch module.
 
     Each operation node applies its op to the sum of its predecessors' outputs, and the output
     node returns the sum of its predecessors. Every space builds its full cells and its
@@ -140,7 +141,7 @@ def _not_a_dag(value: Any) -> str:
 
 
 class SearchSpace(abc.ABC):
-    """A named set of architectures, each a :class:`Dag` of ``num_nodes`` nodes.
+    """A named set of architectures, each a ``Dag`` of ``num_nodes`` nodes.
 
     Subclasses define the operations, the canonical string form, validity beyond the generic
     DAG rules, sampling, the flat parameter form that samplers suggest, and real torch modules.
@@ -177,7 +178,7 @@ class SearchSpace(abc.ABC):
 
     def operations_problem(self, dag: Dag) -> str | None:
         """The check of DiffusionNAG's validity metric (behind the paper's Table 6): the node
-        count and each node's operation, never the edges. Reported beside :meth:`problem`."""
+        count and each node's operation, never the edges. Reported beside ``problem``."""
         if dag.num_nodes != self.num_nodes:
             return f"{self.name} architectures have {self.num_nodes} nodes, got {dag.num_nodes}"
         for node, (op, allowed) in enumerate(zip(dag.ops, self.node_vocabulary())):
@@ -237,12 +238,14 @@ class SearchSpace(abc.ABC):
         """``n`` architectures drawn uniformly from the space (with replacement)."""
 
     # -- real modules ------------------------------------------------------------------------
+    # ``*args: Any, **options: Any`` is the general signature: each space overrides it with its own
+    # keyword options (mypy accepts any override of this form).
     @abc.abstractmethod
-    def build_module(self, dag: Dag, **options: Any) -> torch.nn.Module:
+    def build_module(self, dag: Dag, *args: Any, **options: Any) -> torch.nn.Module:
         """A real, runnable torch module for a full architecture of this space."""
 
     @abc.abstractmethod
-    def build_sub_module(self, dag: Dag, **options: Any) -> torch.nn.Module:
+    def build_sub_module(self, dag: Dag, *args: Any, **options: Any) -> torch.nn.Module:
         """A runnable module for a sub-architecture (any valid DAG over this space's ops)."""
 
     @abc.abstractmethod
@@ -283,21 +286,14 @@ class SearchSpace(abc.ABC):
         """
         choices = self.parameter_choices()
         if not isinstance(params, dict):
-            raise InvalidArchitectureError(
-                f"{self.name} parameters must be a dict, got {type(params).__name__}"
-            )
+            raise InvalidArchitectureError(f"{self.name} parameters must be a dict, got {type(params).__name__}")
         missing = [key for key in choices if key not in params]
         extra = [key for key in params if key not in choices]
         if missing or extra:
-            raise InvalidArchitectureError(
-                f"{self.name} parameters must have keys {list(choices)}; "
-                f"missing {missing}, unexpected {extra}"
-            )
+            raise InvalidArchitectureError(f"{self.name} parameters must have keys {list(choices)}; missing {missing}, unexpected {extra}")
         for key, allowed in choices.items():
             if params[key] not in allowed:
-                raise InvalidArchitectureError(
-                    f"parameter {key!r} = {params[key]!r} is not one of {list(allowed)}"
-                )
+                raise InvalidArchitectureError(f"parameter {key!r} = {params[key]!r} is not one of {list(allowed)}")
         return {key: params[key] for key in choices}
 
     def __repr__(self) -> str:

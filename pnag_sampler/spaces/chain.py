@@ -10,7 +10,8 @@ generated scales must be chains too, and each space says how such a shorter chai
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,7 +19,6 @@ import torch
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.spaces.base import INPUT, OUTPUT, Dag, SearchSpace, dag_problem
 from pnag_sampler.spaces.structure import PRESENT, wiring_states
-
 
 UNUSED = "none"
 

@@ -15,8 +15,9 @@ DARTS's own derivation never picks ``none``, so its published genotypes use the 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,10 +53,14 @@ class DartsSpace(ChainSpace):
     condition_measures = (("params", "params_m"),)
 
     def __init__(self) -> None:
-        super().__init__([
-            (f"{cell}{node}.{k}", tuple(token(op, s) for s in range(k, 1 + node + k) for op in PRIMITIVES))
-            for cell in CELLS for node in range(NODES) for k in range(2)
-        ])
+        super().__init__(
+            [
+                (f"{cell}{node}.{k}", tuple(token(op, s) for s in range(k, 1 + node + k) for op in PRIMITIVES))
+                for cell in CELLS
+                for node in range(NODES)
+                for k in range(2)
+            ]
+        )
 
     # -- validity -------------------------------------------------------------------------------
     def _token_problem(self, tokens: Sequence[str]) -> str | None:
@@ -99,7 +104,7 @@ class DartsSpace(ChainSpace):
     def cells(self, dag: Dag) -> tuple[CellSpec, CellSpec]:
         """(normal, reduce) cell specs, each node's two inputs ordered by source."""
         pairs = tuple(parse_token(t) for t in self.tokens(dag))
-        return pairs[:2 * NODES], pairs[2 * NODES:]
+        return pairs[: 2 * NODES], pairs[2 * NODES :]
 
     def from_cells(self, normal: Sequence[Sequence[Any]], reduce: Sequence[Sequence[Any]]) -> Dag:
         entries = []
@@ -108,7 +113,7 @@ class DartsSpace(ChainSpace):
             if len(spec) != 2 * NODES:
                 raise InvalidArchitectureError(f"a DARTS {cell} cell has {2 * NODES} (operation, source) pairs, got {len(spec)}")
             for i in range(0, len(spec), 2):
-                entries += sorted(spec[i:i + 2], key=lambda p: p[1])
+                entries += sorted(spec[i : i + 2], key=lambda p: p[1])
         return self.from_tokens([token(op, s) for op, s in entries])
 
     # -- strings --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A DARTS cell reads the outputs of the two previous cells, ``c_{k-2}`` and ``c_{k-1}``, and
 computes intermediate nodes, each the sum of one or two operations applied to earlier states.
-A cell is given here as a :data:`CellSpec`, the ``(operation, source)`` pairs of a DARTS
+A cell is given here as a ``CellSpec``, the ``(operation, source)`` pairs of a DARTS
 genotype in order: pairs ``2j`` and ``2j + 1`` feed node ``j`` (state ``2 + j``). An odd-length
 spec lets its last entry feed the last node alone, so every prefix of a genotype is a smaller
 valid cell; this is how sub-architectures of a DARTS cell are built and trained.
@@ -14,9 +14,8 @@ does, so the parameter counts match the paper (3.3M for DARTS (second order) at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Callable
 
 import torch
 from torch import nn
@@ -42,7 +41,7 @@ STEM_MULTIPLIER = 3
 
 
 def validate_cell_spec(spec: Sequence[Sequence[object]], name: str = "cell") -> CellSpec:
-    """Return ``spec`` as a :data:`CellSpec`, or raise if it is not a valid DARTS cell.
+    """Return ``spec`` as a ``CellSpec``, or raise if it is not a valid DARTS cell.
 
     Lists (as genotypes come from JSON) are accepted and turned into tuples. A source must
     name a state that exists when its node is computed: the two cell inputs or an earlier node.
@@ -52,14 +51,10 @@ def validate_cell_spec(spec: Sequence[Sequence[object]], name: str = "cell") -> 
     pairs = []
     for k, entry in enumerate(spec):
         if isinstance(entry, str) or not isinstance(entry, Sequence) or len(entry) != 2:
-            raise InvalidArchitectureError(
-                f"{name} entry {k} is not an (op, source) pair: {entry!r}"
-            )
+            raise InvalidArchitectureError(f"{name} entry {k} is not an (op, source) pair: {entry!r}")
         op, source = entry
         if op not in PRIMITIVES:
-            raise InvalidArchitectureError(
-                f"{name} entry {k} has operation {op!r}, not one of {list(PRIMITIVES)}"
-            )
+            raise InvalidArchitectureError(f"{name} entry {k} has operation {op!r}, not one of {list(PRIMITIVES)}")
         node = k // 2
         if isinstance(source, bool) or not isinstance(source, int) or not 0 <= source < 2 + node:
             raise InvalidArchitectureError(
@@ -137,9 +132,7 @@ def _sep_conv(channels: int, kernel: int, stride: int) -> nn.Sequential:
 _OPS: dict[str, Callable[[int, int], nn.Module]] = {
     "none": lambda c, stride: _Zero(stride),
     "max_pool_3x3": lambda c, stride: nn.MaxPool2d(3, stride=stride, padding=1),
-    "avg_pool_3x3": lambda c, stride: nn.AvgPool2d(
-        3, stride=stride, padding=1, count_include_pad=False
-    ),
+    "avg_pool_3x3": lambda c, stride: nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False),
     "skip_connect": lambda c, stride: nn.Identity() if stride == 1 else FactorizedReduce(c, c),
     "sep_conv_3x3": lambda c, stride: _sep_conv(c, 3, stride),
     "sep_conv_5x5": lambda c, stride: _sep_conv(c, 5, stride),
@@ -150,7 +143,7 @@ _OPS: dict[str, Callable[[int, int], nn.Module]] = {
 
 # -- cell and network -----------------------------------------------------------------------
 class DartsCell(nn.Module):
-    """One DARTS cell of a fixed :data:`CellSpec`; its output concatenates all its nodes.
+    """One DARTS cell of a fixed ``CellSpec``; its output concatenates all its nodes.
 
     ``reduction`` makes the operations on the two cell inputs stride 2; ``reduction_prev``
     means ``c_{k-2}`` has twice the resolution of ``c_{k-1}``, so it is reduced when
@@ -170,15 +163,9 @@ class DartsCell(nn.Module):
         super().__init__()
         spec = validate_cell_spec(spec)
         self.reduction = reduction
-        self.preprocess0 = (
-            FactorizedReduce(c_prev_prev, channels)
-            if reduction_prev
-            else _relu_conv_bn(c_prev_prev, channels)
-        )
+        self.preprocess0 = FactorizedReduce(c_prev_prev, channels) if reduction_prev else _relu_conv_bn(c_prev_prev, channels)
         self.preprocess1 = _relu_conv_bn(c_prev, channels)
-        self.ops = nn.ModuleList(
-            _OPS[op](channels, 2 if reduction and source < 2 else 1) for op, source in spec
-        )
+        self.ops = nn.ModuleList(_OPS[op](channels, 2 if reduction and source < 2 else 1) for op, source in spec)
         self.sources = tuple(source for _, source in spec)
         self.multiplier = (len(spec) + 1) // 2
 
@@ -215,7 +202,7 @@ class AuxiliaryHeadCIFAR(nn.Module):
 
 
 class DartsNetwork(nn.Module):
-    """The DARTS CIFAR evaluation network for a normal and a reduction :data:`CellSpec`.
+    """The DARTS CIFAR evaluation network for a normal and a reduction ``CellSpec``.
 
     ``forward`` returns the logits, or ``(logits, aux_logits)`` in training mode when
     ``auxiliary`` is set, so a training loop can add the auxiliary loss as DARTS does.
@@ -234,17 +221,13 @@ class DartsNetwork(nn.Module):
         super().__init__()
         require_positive(channels=channels, layers=layers, num_classes=num_classes)
         if layers < 3:
-            raise InvalidArchitectureError(
-                f"layers must be at least 3 so the network has both reduction cells, got {layers}"
-            )
+            raise InvalidArchitectureError(f"layers must be at least 3 so the network has both reduction cells, got {layers}")
         normal = validate_cell_spec(normal, "normal cell")
         reduce = validate_cell_spec(reduce, "reduction cell")
         self.reduction_layers = (layers // 3, 2 * layers // 3)
         self.auxiliary_layer = 2 * layers // 3
         c_stem = STEM_MULTIPLIER * channels
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, c_stem, 3, padding=1, bias=False), nn.BatchNorm2d(c_stem)
-        )
+        self.stem = nn.Sequential(nn.Conv2d(3, c_stem, 3, padding=1, bias=False), nn.BatchNorm2d(c_stem))
         c_prev_prev, c_prev, c_cell = c_stem, c_stem, channels
         reduction_prev = False
         widths: list[int] = []  # output channels of each cell
@@ -265,9 +248,7 @@ class DartsNetwork(nn.Module):
             reduction_prev = reduction
             c_prev_prev, c_prev = c_prev, cell.multiplier * c_cell
             widths.append(c_prev)
-        self.auxiliary_head = (
-            AuxiliaryHeadCIFAR(widths[self.auxiliary_layer], num_classes) if auxiliary else None
-        )
+        self.auxiliary_head = AuxiliaryHeadCIFAR(widths[self.auxiliary_layer], num_classes) if auxiliary else None
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
 
@@ -287,12 +268,7 @@ def parameter_count(module: nn.Module, *, exclude_auxiliary: bool = True) -> int
 
     DARTS reports model sizes without the auxiliary tower, which only exists for training.
     """
-    excluded = {
-        id(p)
-        for m in module.modules()
-        if exclude_auxiliary and isinstance(m, AuxiliaryHeadCIFAR)
-        for p in m.parameters()
-    }
+    excluded = {id(p) for m in module.modules() if exclude_auxiliary and isinstance(m, AuxiliaryHeadCIFAR) for p in m.parameters()}
     return sum(p.numel() for p in module.parameters() if id(p) not in excluded)
 
 
@@ -307,8 +283,11 @@ def _frame_parameters(normal_nodes: int, reduce_nodes: int, channels: int, layer
     depend on the cells only through their node counts, so all-``none`` cells stand in."""
     with torch.device("meta"):
         frame = DartsNetwork(
-            (("none", 0),) * (2 * normal_nodes), (("none", 0),) * (2 * reduce_nodes),
-            channels=channels, layers=layers, num_classes=num_classes,
+            (("none", 0),) * (2 * normal_nodes),
+            (("none", 0),) * (2 * reduce_nodes),
+            channels=channels,
+            layers=layers,
+            num_classes=num_classes,
         )
     return parameter_count(frame)
 

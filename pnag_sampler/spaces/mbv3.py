@@ -10,7 +10,8 @@ published predictor and latency from OFA's Samsung Note10 lookup tables (vendore
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,18 +56,21 @@ class MobileNetV3Space(DepthChainSpace):
 
     def __init__(self) -> None:
         min_depth = min(DEPTHS)
-        super().__init__([
-            ("resolution", tuple(f"r{r}" for r in RESOLUTIONS)),
-            *(
-                (f"stage{s}_layer{l}", LAYER_TOKENS if l < min_depth else (*LAYER_TOKENS, UNUSED))
-                for s in range(NUM_STAGES) for l in range(MAX_DEPTH)
-            ),
-        ])
+        super().__init__(
+            [
+                ("resolution", tuple(f"r{r}" for r in RESOLUTIONS)),
+                *(
+                    (f"stage{s}_layer{layer}", LAYER_TOKENS if layer < min_depth else (*LAYER_TOKENS, UNUSED))
+                    for s in range(NUM_STAGES)
+                    for layer in range(MAX_DEPTH)
+                ),
+            ]
+        )
 
     @staticmethod
     def _stage_tokens(tokens: Sequence[str]) -> list[Sequence[str]]:
         layers = tokens[1:]
-        return [layers[s * MAX_DEPTH:(s + 1) * MAX_DEPTH] for s in range(NUM_STAGES)]
+        return [layers[s * MAX_DEPTH : (s + 1) * MAX_DEPTH] for s in range(NUM_STAGES)]
 
     # -- the subnet's own terms -----------------------------------------------------------------
     def subnet(self, dag: Dag) -> tuple[int, list[list[Layer]]]:
@@ -86,8 +90,10 @@ class MobileNetV3Space(DepthChainSpace):
         resolution, stages = self.subnet(dag)
         layers = [layer for used in stages for layer in (*used, *[UNUSED_LAYER] * (MAX_DEPTH - len(used)))]
         return SubnetSpec(
-            kernel_sizes=tuple(k for k, _ in layers), expand_ratios=tuple(e for _, e in layers),
-            depths=tuple(len(used) for used in stages), resolution=resolution,
+            kernel_sizes=tuple(k for k, _ in layers),
+            expand_ratios=tuple(e for _, e in layers),
+            depths=tuple(len(used) for used in stages),
+            resolution=resolution,
         )
 
     # -- strings: "224;k3_e4,k5_e6;k7_e3,k3_e3,k5_e4;...": resolution, then the 5 stages ----------
@@ -111,8 +117,8 @@ class MobileNetV3Space(DepthChainSpace):
         choices = {"resolution": tuple(str(r) for r in RESOLUTIONS)}
         for s in range(NUM_STAGES):
             choices[f"stage{s}_depth"] = tuple(str(d) for d in DEPTHS)
-            for l in range(MAX_DEPTH):
-                choices[f"stage{s}_layer{l}"] = LAYER_TOKENS
+            for layer in range(MAX_DEPTH):
+                choices[f"stage{s}_layer{layer}"] = LAYER_TOKENS
         return choices
 
     def to_params(self, dag: Dag) -> dict[str, str]:
@@ -121,15 +127,14 @@ class MobileNetV3Space(DepthChainSpace):
         params = {"resolution": str(resolution)}
         for s, layers in enumerate(stages):
             params[f"stage{s}_depth"] = str(len(layers))
-            for l in range(MAX_DEPTH):
-                params[f"stage{s}_layer{l}"] = _layer_token(*(layers[l] if l < len(layers) else UNUSED_LAYER))
+            for layer in range(MAX_DEPTH):
+                params[f"stage{s}_layer{layer}"] = _layer_token(*(layers[layer] if layer < len(layers) else UNUSED_LAYER))
         return params
 
     def from_params(self, params: dict[str, Any]) -> Dag:
         checked = self.checked_params(params)
         stages = [
-            [_parse_layer(checked[f"stage{s}_layer{l}"]) for l in range(int(checked[f"stage{s}_depth"]))]
-            for s in range(NUM_STAGES)
+            [_parse_layer(checked[f"stage{s}_layer{layer}"]) for layer in range(int(checked[f"stage{s}_depth"]))] for s in range(NUM_STAGES)
         ]
         return self.from_subnet(int(checked["resolution"]), stages)
 

@@ -64,9 +64,7 @@ def _activation(name: str) -> nn.Module:
     return nn.ReLU(inplace=True) if name == "relu" else nn.Hardswish(inplace=True)
 
 
-def _conv_bn_act(
-    c_in: int, c_out: int, kernel: int, *, stride: int = 1, groups: int = 1, act: str | None
-) -> nn.Sequential:
+def _conv_bn_act(c_in: int, c_out: int, kernel: int, *, stride: int = 1, groups: int = 1, act: str | None) -> nn.Sequential:
     """Conv (same padding, no bias: BN supplies it), BN, then the activation if any."""
     layers: list[nn.Module] = [
         nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
@@ -153,7 +151,7 @@ def _is_list(value: object) -> bool:
 
 
 def validate_stages(stages: Sequence[Sequence[Layer]]) -> tuple[tuple[Layer, ...], ...]:
-    """The stages as plain int tuples, or :class:`InvalidArchitectureError` saying what is wrong.
+    """The stages as plain int tuples, or ``InvalidArchitectureError`` saying what is wrong.
 
     Exactly 5 stages of 0..4 ``(kernel, expand ratio)`` layers each. Checked up front because
     torch would otherwise fail deep inside a conv with an unrelated shape error, or not at all.
@@ -161,23 +159,17 @@ def validate_stages(stages: Sequence[Sequence[Layer]]) -> tuple[tuple[Layer, ...
     if not _is_list(stages):
         raise InvalidArchitectureError(f"stages must be a sequence of {NUM_STAGES} layer lists")
     if len(stages) != NUM_STAGES:
-        raise InvalidArchitectureError(
-            f"MobileNetV3 needs exactly {NUM_STAGES} stages, got {len(stages)}"
-        )
+        raise InvalidArchitectureError(f"MobileNetV3 needs exactly {NUM_STAGES} stages, got {len(stages)}")
     checked: list[tuple[Layer, ...]] = []
     for s, stage in enumerate(stages):
         if not _is_list(stage):
             raise InvalidArchitectureError(f"stage {s} must be a list of (kernel, expand) pairs")
         if len(stage) > MAX_DEPTH:
-            raise InvalidArchitectureError(
-                f"stage {s} has {len(stage)} layers; at most {MAX_DEPTH} are allowed"
-            )
+            raise InvalidArchitectureError(f"stage {s} has {len(stage)} layers; at most {MAX_DEPTH} are allowed")
         layers: list[Layer] = []
         for j, layer in enumerate(stage):
             if not _is_list(layer) or len(layer) != 2:
-                raise InvalidArchitectureError(
-                    f"stage {s} layer {j} must be a (kernel, expand ratio) pair, got {layer!r}"
-                )
+                raise InvalidArchitectureError(f"stage {s} layer {j} must be a (kernel, expand ratio) pair, got {layer!r}")
             kernel = _checked_int(layer[0], KERNEL_SIZES, f"stage {s} layer {j} kernel size")
             expand = _checked_int(layer[1], EXPAND_RATIOS, f"stage {s} layer {j} expand ratio")
             layers.append((kernel, expand))
@@ -190,7 +182,7 @@ class MobileNetV3Subnet(nn.Module):
 
     An empty stage is left out entirely (the next stage reads the previous width), which is how
     architectures smaller than the space's minimum depth of 2 are expressed. The input is any
-    square image batch ``(N, 3, r, r)``; the space uses r in :data:`RESOLUTIONS`.
+    square image batch ``(N, 3, r, r)``; the space uses r in ``RESOLUTIONS``.
     """
 
     def __init__(self, stages: Sequence[Sequence[Layer]], *, num_classes: int = 1000) -> None:

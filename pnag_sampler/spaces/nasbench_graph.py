@@ -19,8 +19,9 @@ a class. ``from_string`` accepts any well-formed valid pair, canonical or not.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from functools import cached_property, partial
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ def benchmark_key(link: Link, ops: Ops) -> int:
 
 
 def _encode(link: Link, ops: Ops) -> int:
-    """Inverse of :func:`decode_key`: the benchmark's base-10 digits (link index, 4 op indices)."""
+    """Inverse of ``decode_key``: the benchmark's base-10 digits (link index, 4 op indices)."""
     key = LINKS.index(link)
     for op in ops:
         key = key * (len(ALL_OPERATIONS) + 1) + ALL_OPERATIONS.index(op)
@@ -115,9 +116,7 @@ def _make_op(op: str, hidden: int) -> GraphOp:
         # two heads as in the benchmark; averaged so that any hidden size works
         "gat": lambda: gnn.GATConv(hidden, hidden, heads=2, concat=False),
         "gcn": lambda: gnn.GCNConv(hidden, hidden),
-        "gin": lambda: gnn.GINConv(
-            nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-        ),
+        "gin": lambda: gnn.GINConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))),
         "cheb": lambda: gnn.ChebConv(hidden, hidden, K=2),
         "sage": lambda: gnn.SAGEConv(hidden, hidden),
         "arma": lambda: gnn.ARMAConv(hidden, hidden),
@@ -162,13 +161,10 @@ class NasBenchGraphSpace(SearchSpace):
                 return f"op node {node} must have exactly one input, got {sources}"
             link.append(sources[0])
         if tuple(link) not in LINKS:
-            return f"link {link} is not one of the benchmark's patterns {[list(l) for l in LINKS]}"
+            return f"link {link} is not one of the benchmark's patterns {[list(pattern) for pattern in LINKS]}"
         expected, got = _leaves(tuple(link)), sorted(dag.predecessors(NUM_NODES - 1))
         if got != expected:
-            return (
-                f"the output must read exactly the op nodes no other op node reads, {expected}; "
-                f"got {got}"
-            )
+            return f"the output must read exactly the op nodes no other op node reads, {expected}; got {got}"
         if set(dag.ops[1:-1]) == {"skip"}:
             return "all four operations are 'skip' (the identity), which the benchmark excludes"
         return None
@@ -219,24 +215,16 @@ class NasBenchGraphSpace(SearchSpace):
 
     def from_string(self, text: str) -> Dag:
         if not isinstance(text, str):
-            raise InvalidArchitectureError(
-                f"a {self.name} string must be a str, got {type(text).__name__}"
-            )
+            raise InvalidArchitectureError(f"a {self.name} string must be a str, got {type(text).__name__}")
         link_part, sep, ops_part = text.partition("|")
         if not (sep and link_part.startswith("link=") and ops_part.startswith("ops=")):
-            raise InvalidArchitectureError(
-                f"{self.name} string {text!r} must look like 'link=0,0,1,2|ops=gcn,gat,sage,fc'"
-            )
+            raise InvalidArchitectureError(f"{self.name} string {text!r} must look like 'link=0,0,1,2|ops=gcn,gat,sage,fc'")
         link_text = link_part.removeprefix("link=")
         ops = tuple(ops_part.removeprefix("ops=").split(","))
         if link_text not in LINK_TEXTS:
-            raise InvalidArchitectureError(
-                f"{self.name} string {text!r}: link {link_text!r} is not one of {list(LINK_TEXTS)}"
-            )
+            raise InvalidArchitectureError(f"{self.name} string {text!r}: link {link_text!r} is not one of {list(LINK_TEXTS)}")
         if len(ops) != NUM_OP_NODES:
-            raise InvalidArchitectureError(
-                f"{self.name} string {text!r}: expected {NUM_OP_NODES} ops, got {len(ops)}"
-            )
+            raise InvalidArchitectureError(f"{self.name} string {text!r}: expected {NUM_OP_NODES} ops, got {len(ops)}")
         return self._checked_dag(LINKS[LINK_TEXTS.index(link_text)], ops)
 
     def string_of_key(self, key: int) -> str:
@@ -274,17 +262,11 @@ class NasBenchGraphSpace(SearchSpace):
         return [self._unique[i] for i in rng.integers(len(self._unique), size=n)]
 
     # -- modules --------------------------------------------------------------------------------
-    def build_module(
-        self, dag: Dag, in_channels: int = 16, hidden: int = 32, num_classes: int = 4
-    ) -> GraphNetwork:
+    def build_module(self, dag: Dag, in_channels: int = 16, hidden: int = 32, num_classes: int = 4) -> GraphNetwork:
         return GraphNetwork(self.require_valid(dag), in_channels, hidden, num_classes)
 
-    def build_sub_module(
-        self, dag: Dag, in_channels: int = 16, hidden: int = 32, num_classes: int = 4
-    ) -> GraphNetwork:
-        return GraphNetwork(
-            self.require_sub_architecture(dag), in_channels, hidden, num_classes
-        )
+    def build_sub_module(self, dag: Dag, in_channels: int = 16, hidden: int = 32, num_classes: int = 4) -> GraphNetwork:
+        return GraphNetwork(self.require_sub_architecture(dag), in_channels, hidden, num_classes)
 
     def example_input(self, batch_size: int = 2) -> Any:
         """``batch_size`` random 8-node graphs (a ring plus chords, 16 features per node),

@@ -14,8 +14,9 @@ node 3. This wiring is the same for every cell, so a cell is fully given by its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,11 +40,7 @@ def _entering(cell_node: int) -> list[int]:
 
 
 def _fixed_wiring() -> tuple[tuple[int, int], ...]:
-    edges = [
-        (src, k + 1)
-        for k, (cell_src, _) in enumerate(CELL_EDGES)
-        for src in ([0] if cell_src == 0 else _entering(cell_src))
-    ]
+    edges = [(src, k + 1) for k, (cell_src, _) in enumerate(CELL_EDGES) for src in ([0] if cell_src == 0 else _entering(cell_src))]
     edges += [(src, NUM_NODES - 1) for src in _entering(3)]
     return tuple(sorted(edges))
 
@@ -88,9 +85,7 @@ class ResidualReduction(nn.Module):
         super().__init__()
         self.conv_a = _relu_conv_bn(c_in, c_out, 3, stride=2)
         self.conv_b = _relu_conv_bn(c_out, c_out, 3)
-        self.shortcut = nn.Sequential(
-            nn.AvgPool2d(2, stride=2), nn.Conv2d(c_in, c_out, 1, bias=False)
-        )
+        self.shortcut = nn.Sequential(nn.AvgPool2d(2, stride=2), nn.Conv2d(c_in, c_out, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.shortcut(x) + self.conv_b(self.conv_a(x))
@@ -99,17 +94,13 @@ class ResidualReduction(nn.Module):
 class NB201Network(nn.Module):
     """The NB201 macro network with ``cell`` (any valid DAG over the NB201 ops) as every cell:
     stem, three stages of ``cells_per_stage`` cells at C, 2C, 4C channels joined by
-    :class:`ResidualReduction`, then BN-ReLU, global average pooling and a linear classifier.
+    ``ResidualReduction``, then BN-ReLU, global average pooling and a linear classifier.
     """
 
     def __init__(self, cell: Dag, channels: int, cells_per_stage: int, num_classes: int) -> None:
         super().__init__()
-        require_positive(
-            channels=channels, cells_per_stage=cells_per_stage, num_classes=num_classes
-        )
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
-        )
+        require_positive(channels=channels, cells_per_stage=cells_per_stage, num_classes=num_classes)
+        self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
         layers: list[nn.Module] = []
         for stage in range(3):
             width = channels * 2**stage
@@ -166,37 +157,25 @@ class NB201Space(SearchSpace):
 
     def from_string(self, text: str) -> Dag:
         if not isinstance(text, str):
-            raise InvalidArchitectureError(
-                f"an NB201 string must be a str, got {type(text).__name__}"
-            )
+            raise InvalidArchitectureError(f"an NB201 string must be a str, got {type(text).__name__}")
         groups = text.split("+")
         if len(groups) != 3:
-            raise InvalidArchitectureError(
-                f"NB201 string {text!r} must have 3 '+'-separated groups, got {len(groups)}"
-            )
+            raise InvalidArchitectureError(f"NB201 string {text!r} must have 3 '+'-separated groups, got {len(groups)}")
         cell_ops: list[str] = []
         for cell_node, group in enumerate(groups, start=1):
             if len(group) < 2 or group[0] != "|" or group[-1] != "|":
-                raise InvalidArchitectureError(
-                    f"NB201 string {text!r}: group {group!r} must start and end with '|'"
-                )
+                raise InvalidArchitectureError(f"NB201 string {text!r}: group {group!r} must start and end with '|'")
             entries = group[1:-1].split("|")
             if len(entries) != cell_node:
                 raise InvalidArchitectureError(
-                    f"NB201 string {text!r}: group {cell_node} must list {cell_node} edge(s) "
-                    f"into node {cell_node}, got {len(entries)}"
+                    f"NB201 string {text!r}: group {cell_node} must list {cell_node} edge(s) into node {cell_node}, got {len(entries)}"
                 )
             for src, entry in enumerate(entries):
                 op, sep, source = entry.partition("~")
                 if sep != "~" or source != str(src):
-                    raise InvalidArchitectureError(
-                        f"NB201 string {text!r}: entry {entry!r} must be '<op>~{src}'"
-                    )
+                    raise InvalidArchitectureError(f"NB201 string {text!r}: entry {entry!r} must be '<op>~{src}'")
                 if op not in OPERATIONS:
-                    raise InvalidArchitectureError(
-                        f"NB201 string {text!r}: unknown operation {op!r}, "
-                        f"expected one of {list(OPERATIONS)}"
-                    )
+                    raise InvalidArchitectureError(f"NB201 string {text!r}: unknown operation {op!r}, expected one of {list(OPERATIONS)}")
                 cell_ops.append(op)
         return self._cell(tuple(cell_ops))
 
@@ -216,17 +195,11 @@ class NB201Space(SearchSpace):
         choices = rng.integers(len(OPERATIONS), size=(n, len(CELL_EDGES)))
         return [self._cell(tuple(OPERATIONS[i] for i in row)) for row in choices]
 
-    def build_module(
-        self, dag: Dag, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10
-    ) -> NB201Network:
+    def build_module(self, dag: Dag, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10) -> NB201Network:
         return NB201Network(self.require_valid(dag), channels, cells_per_stage, num_classes)
 
-    def build_sub_module(
-        self, dag: Dag, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10
-    ) -> NB201Network:
-        return NB201Network(
-            self.require_sub_architecture(dag), channels, cells_per_stage, num_classes
-        )
+    def build_sub_module(self, dag: Dag, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10) -> NB201Network:
+        return NB201Network(self.require_sub_architecture(dag), channels, cells_per_stage, num_classes)
 
     def example_input(self, batch_size: int = 2) -> torch.Tensor:
         """A batch of random 32x32 RGB images, the CIFAR input size NB201 was trained on."""

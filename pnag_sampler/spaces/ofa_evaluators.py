@@ -6,7 +6,7 @@ architecture, and per-layer latency lookup tables measured on a Samsung Note10. 
 vendored under ``pnag_sampler/data/ofa_mbv3/`` (see ``PROVENANCE.md`` there) and reproduced
 here exactly, in numpy, so that the numbers match what OFA's own tutorial code reports.
 
-A sub-network is a :class:`SubnetSpec` in OFA's own flat form: a kernel size and an expand ratio
+A sub-network is a ``SubnetSpec`` in OFA's own flat form: a kernel size and an expand ratio
 for each of the 20 layer slots (5 stages x 4), a depth per stage and an input resolution.
 Slot ``4 * s + j`` is used when ``j < depths[s]``; the values of unused slots are ignored.
 """
@@ -55,9 +55,7 @@ _PREDICTOR_FILE = "acc_predictor_mlp.npz"
 _PREDICTOR_LAYERS = ("0", "2", "4", "6")
 
 
-def _checked_tuple(
-    values: object, allowed: tuple[int, ...], length: int, what: str
-) -> tuple[int, ...]:
+def _checked_tuple(values: object, allowed: tuple[int, ...], length: int, what: str) -> tuple[int, ...]:
     """``values`` as ``length`` plain ints from ``allowed``, or a clear error naming the entry."""
     if not _is_list(values) and not isinstance(values, np.ndarray):
         raise InvalidArchitectureError(f"{what} must be a sequence of {length} integers")
@@ -87,12 +85,8 @@ class SubnetSpec:
 
     def __post_init__(self) -> None:
         norm = {
-            "kernel_sizes": _checked_tuple(
-                self.kernel_sizes, KERNEL_SIZES, NUM_LAYER_SLOTS, "kernel_sizes"
-            ),
-            "expand_ratios": _checked_tuple(
-                self.expand_ratios, EXPAND_RATIOS, NUM_LAYER_SLOTS, "expand_ratios"
-            ),
+            "kernel_sizes": _checked_tuple(self.kernel_sizes, KERNEL_SIZES, NUM_LAYER_SLOTS, "kernel_sizes"),
+            "expand_ratios": _checked_tuple(self.expand_ratios, EXPAND_RATIOS, NUM_LAYER_SLOTS, "expand_ratios"),
             "depths": _checked_tuple(self.depths, DEPTHS, NUM_STAGES, "depths"),
             "resolution": _checked_int(self.resolution, RESOLUTIONS, "resolution"),
         }
@@ -100,9 +94,7 @@ class SubnetSpec:
             object.__setattr__(self, name, value)  # frozen: normalise in place once
 
     @classmethod
-    def uniform(
-        cls, kernel_size: int, expand_ratio: int, depth: int, resolution: int
-    ) -> SubnetSpec:
+    def uniform(cls, kernel_size: int, expand_ratio: int, depth: int, resolution: int) -> SubnetSpec:
         """The same kernel, expand ratio and depth everywhere, e.g. ``uniform(7, 6, 4, 224)``."""
         return cls(
             (kernel_size,) * NUM_LAYER_SLOTS,
@@ -123,7 +115,7 @@ class SubnetSpec:
 
 
 def spec_stages(spec: SubnetSpec) -> list[list[Layer]]:
-    """The 5 stages' used ``(kernel, expand ratio)`` layers, as :class:`MobileNetV3Subnet` takes."""
+    """The 5 stages' used ``(kernel, expand ratio)`` layers, as ``MobileNetV3Subnet`` takes."""
     stages: list[list[Layer]] = []
     for s, depth in enumerate(spec.depths):
         slots = range(s * MAX_DEPTH, s * MAX_DEPTH + depth)
@@ -190,9 +182,7 @@ def predicted_accuracies(specs: Sequence[SubnetSpec]) -> np.ndarray:
     """OFA's predicted ImageNet top-1 accuracy (a fraction) of each spec, in one batched pass."""
     for i, spec in enumerate(specs):
         if not isinstance(spec, SubnetSpec):
-            raise InvalidArchitectureError(
-                f"specs[{i}] is a {type(spec).__name__}, not a SubnetSpec"
-            )
+            raise InvalidArchitectureError(f"specs[{i}] is a {type(spec).__name__}, not a SubnetSpec")
     if len(specs) == 0:
         return np.zeros(0)
     hidden = _features(specs)
@@ -265,8 +255,16 @@ def note10_latency_keys(spec: SubnetSpec) -> list[str]:
         f"Conv-input:{_shape(r, r, 3)}-output:{_shape(size, size, STEM_WIDTH)}",
         # the fixed first block: expand 1, so its "expand" (middle width) is its own width
         _block_key(
-            size, STEM_WIDTH, size, STEM_WIDTH,
-            mid=STEM_WIDTH, kernel=3, stride=1, idskip=1, se=False, hs=False,
+            size,
+            STEM_WIDTH,
+            size,
+            STEM_WIDTH,
+            mid=STEM_WIDTH,
+            kernel=3,
+            stride=1,
+            idskip=1,
+            se=False,
+            hs=False,
         ),
     ]
     c_in = STEM_WIDTH
@@ -278,7 +276,10 @@ def note10_latency_keys(spec: SubnetSpec) -> list[str]:
             c_out = STAGE_WIDTHS[s]
             keys.append(
                 _block_key(
-                    size, c_in, out_size, c_out,
+                    size,
+                    c_in,
+                    out_size,
+                    c_out,
                     mid=round(c_in * spec.expand_ratios[slot]),
                     kernel=spec.kernel_sizes[slot],
                     stride=stride,
@@ -290,8 +291,7 @@ def note10_latency_keys(spec: SubnetSpec) -> list[str]:
             size, c_in = out_size, c_out
     keys += [
         f"Conv_1-input:{_shape(size, size, c_in)}-output:{_shape(size, size, FINAL_EXPAND_WIDTH)}",
-        f"AvgPool2D-input:{_shape(size, size, FINAL_EXPAND_WIDTH)}"
-        f"-output:{_shape(1, 1, FINAL_EXPAND_WIDTH)}",
+        f"AvgPool2D-input:{_shape(size, size, FINAL_EXPAND_WIDTH)}-output:{_shape(1, 1, FINAL_EXPAND_WIDTH)}",
         f"Conv_2-input:{_shape(1, 1, FINAL_EXPAND_WIDTH)}-output:{_shape(1, 1, FEATURE_MIX_WIDTH)}",
         f"Logits-input:{_shape(1, 1, FEATURE_MIX_WIDTH)}-output:{LATENCY_NUM_CLASSES}",
     ]
@@ -301,7 +301,7 @@ def note10_latency_keys(spec: SubnetSpec) -> list[str]:
 def note10_latency_ms(spec: SubnetSpec) -> float:
     """Predicted Samsung Note10 latency (ms): the sum of the table means of all its layers.
 
-    A layer the table lacks raises :class:`UnknownNameError` naming the key: silently counting
+    A layer the table lacks raises ``UnknownNameError`` naming the key: silently counting
     it as 0 ms would make the searched network look faster than it is.
     """
     if not isinstance(spec, SubnetSpec):
@@ -310,9 +310,7 @@ def note10_latency_ms(spec: SubnetSpec) -> float:
     total = 0.0
     for key in note10_latency_keys(spec):
         if key not in table:
-            raise UnknownNameError(
-                f"no Note10 latency for layer {key!r} in {_table_name(spec.resolution)}"
-            )
+            raise UnknownNameError(f"no Note10 latency for layer {key!r} in {_table_name(spec.resolution)}")
         total += table[key]
     return total
 

@@ -21,8 +21,9 @@ the model, so there is no module to build here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,12 @@ class _Groups:
         else:
             self.count, self.binned = max_levels, True
 
+    def _grid(self) -> tuple[float, int]:
+        """The grid's step and size: only asked of a numeric parameter with a grid."""
+        step, size = self.parameter.grid_step, self.parameter.grid_size
+        assert step is not None and size is not None
+        return step, size
+
     def _transform(self, value: float) -> float:
         return math.log(value) if self.parameter.log else value
 
@@ -104,9 +111,9 @@ class _Groups:
         if not p.low <= value <= p.high:
             raise InvalidArchitectureError(f"parameter '{p.name}' = {value!r} is outside [{p.low}, {p.high}]")
         if not self.binned:  # high need not lie on the grid: its nearest grid value may be past the end
-            return min(self.count - 1, int(round((value - p.low) / p.grid_step)))
+            return min(self.count - 1, int(round((value - p.low) / self._grid()[0])))
         low, high = self._transform(p.low), self._transform(p.high)
-        position = (self._transform(value) - low) / (high - low) if high > low else 0.0
+        position = (self._transform(float(value)) - low) / (high - low) if high > low else 0.0
         return min(self.count - 1, int(position * self.count))
 
     def value_of(self, group: int, rng: np.random.Generator) -> Any:
@@ -115,7 +122,7 @@ class _Groups:
         if p.choices is not None:
             return p.choices[group]
         if not self.binned:
-            return self._typed(p.low + group * p.grid_step)
+            return self._typed(p.low + group * self._grid()[0])
         low, high = self._transform(p.low), self._transform(p.high)
         width = (high - low) / self.count
         step = p.grid_step
@@ -124,18 +131,19 @@ class _Groups:
             return self._typed(min(p.high, max(p.low, value)))
         # a stepped parameter: a grid value whose own group is this one, uniformly
         first = math.ceil((self._inverse(low + group * width) - p.low) / step - 1e-9)
-        last = min(math.floor((self._inverse(low + (group + 1) * width) - p.low) / step + 1e-9), self.parameter.grid_size - 1)
+        grid_size = self._grid()[1]
+        last = min(math.floor((self._inverse(low + (group + 1) * width) - p.low) / step + 1e-9), grid_size - 1)
         while first <= last and self.group_of(self._grid_value(first)) < group:
             first += 1
         while last >= first and self.group_of(self._grid_value(last)) > group:
             last -= 1
         if first > last:  # a bin narrower than the step holds no grid value: take the nearest
             centre = self._inverse(low + (group + 0.5) * width)
-            return self._grid_value(min(self.parameter.grid_size - 1, max(0, round((centre - p.low) / step))))
+            return self._grid_value(min(grid_size - 1, max(0, round((centre - p.low) / step))))
         return self._grid_value(int(rng.integers(first, last + 1)))
 
     def _grid_value(self, index: int) -> int | float:
-        return self._typed(self.parameter.low + index * self.parameter.grid_step)
+        return self._typed(self.parameter.low + index * self._grid()[0])
 
     def _typed(self, value: float) -> int | float:
         return int(round(value)) if self.parameter.integer else float(value)

@@ -1,6 +1,6 @@
 """What a space fixes and what it leaves free, and the most likely valid DAG under given scores.
 
-A :class:`Structure` says, for DAGs of one size, which node types each node may carry and which
+A ``Structure`` says, for DAGs of one size, which node types each node may carry and which
 edges are fixed present, fixed absent or free. The decoder predicts only the free choices, and
 decoding picks the highest-scoring DAG that the structure and the DAG rules allow (every node on
 an input-output path). Spaces with rules across slots (NAS-Bench-Graph's links, MobileNetV3's
@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-#: edge states in :attr:`Structure.edges`
+#: edge states in ``Structure.edges``
 ABSENT, PRESENT, FREE = 0, 1, -1
 #: exact edge projection enumerates 2**free patterns; more free edges need a space's own rule
 MAX_ENUMERATED_EDGES = 16
@@ -96,9 +96,7 @@ class Structure:
         free = self.free_edges.numpy()
         count = int(free.sum())
         if count > MAX_ENUMERATED_EDGES:
-            raise NotImplementedError(
-                f"{count} free edges are too many to enumerate; the space must project its own architectures"
-            )
+            raise NotImplementedError(f"{count} free edges are too many to enumerate; the space must project its own architectures")
         bits = (np.arange(2**count)[:, None] >> np.arange(count)) & 1
         adjacency = np.broadcast_to((self.edges == PRESENT).numpy(), (len(bits), *free.shape)).copy()
         adjacency[:, free] = bits.astype(bool)
@@ -119,8 +117,8 @@ def every_node_on_a_path(adjacency: np.ndarray) -> np.ndarray:
     reaches = np.zeros((count, n), dtype=bool)
     reaches[:, n - 1] = True
     for node in range(n - 2, -1, -1):
-        reaches[:, node] = (reaches[:, node + 1:] & adjacency[:, node, node + 1:]).any(1)
-    return (reached & reaches).all(1)
+        reaches[:, node] = (reaches[:, node + 1 :] & adjacency[:, node, node + 1 :]).any(1)
+    return np.asarray((reached & reaches).all(1))
 
 
 def wiring_states(num_nodes: int, wiring: tuple[tuple[int, int], ...]) -> np.ndarray:

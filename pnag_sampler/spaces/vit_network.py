@@ -18,9 +18,9 @@ The network is built from scratch and always fresh (no supernet weight sharing).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -51,45 +51,33 @@ class AutoFormerRanges:
     mlp_ratios: tuple[float, ...]
 
 
-TINY = AutoFormerRanges(
-    embed_dims=(192, 216, 240), depths=(12, 13, 14), heads=(3, 4), mlp_ratios=(3.5, 4.0)
-)
-BASE = AutoFormerRanges(
-    embed_dims=(528, 576, 624), depths=(14, 15, 16), heads=(8, 9, 10), mlp_ratios=(3.0, 3.5, 4.0)
-)
+TINY = AutoFormerRanges(embed_dims=(192, 216, 240), depths=(12, 13, 14), heads=(3, 4), mlp_ratios=(3.5, 4.0))
+BASE = AutoFormerRanges(embed_dims=(528, 576, 624), depths=(14, 15, 16), heads=(8, 9, 10), mlp_ratios=(3.0, 3.5, 4.0))
 
 
 # -- validation ---------------------------------------------------------------------------------
 def _checked_blocks(embed_dim: int, blocks: Sequence[Block]) -> list[tuple[int, int]]:
     """Validate ``blocks`` and return ``(heads, mlp hidden width)`` per block.
 
-    The module and :func:`vit_flops` both go through here, so they can never disagree on what
+    The module and ``vit_flops`` both go through here, so they can never disagree on what
     a block means (in particular on how the MLP width is rounded).
     """
     require_positive(embed_dim=embed_dim)
     if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Sequence):
-        raise InvalidArchitectureError(
-            f"blocks must be a sequence of (heads, mlp_ratio) pairs, got {blocks!r}"
-        )
-    checked = []
+        raise InvalidArchitectureError(f"blocks must be a sequence of (heads, mlp_ratio) pairs, got {blocks!r}")
+    checked: list[tuple[int, int]] = []
     for index, block in enumerate(blocks):
         if isinstance(block, (str, bytes)) or not isinstance(block, Sequence) or len(block) != 2:
-            raise InvalidArchitectureError(
-                f"block {index} must be a (heads, mlp_ratio) pair, got {block!r}"
-            )
+            raise InvalidArchitectureError(f"block {index} must be a (heads, mlp_ratio) pair, got {block!r}")
         heads, ratio = block
         require_positive(**{f"heads of block {index}": heads})
         if isinstance(ratio, bool) or not isinstance(ratio, Real) or not math.isfinite(ratio):
-            raise InvalidArchitectureError(
-                f"mlp ratio of block {index} must be a finite number, got {ratio!r}"
-            )
+            raise InvalidArchitectureError(f"mlp ratio of block {index} must be a finite number, got {ratio!r}")
         if ratio <= 0:
             raise InvalidArchitectureError(f"mlp ratio of block {index} must be > 0, got {ratio}")
         hidden = round(ratio * embed_dim)
         if hidden < 1:  # a tiny positive ratio would give an MLP with no units
-            raise InvalidArchitectureError(
-                f"mlp ratio {ratio} of block {index} gives no MLP units at embed_dim {embed_dim}"
-            )
+            raise InvalidArchitectureError(f"mlp ratio {ratio} of block {index} gives no MLP units at embed_dim {embed_dim}")
         checked.append((heads, hidden))
     return checked
 
@@ -98,9 +86,7 @@ def _num_patches(image_size: int, patch_size: int, num_classes: int) -> int:
     """Patches per image; rejects sizes where the patch grid would silently drop pixels."""
     require_positive(image_size=image_size, patch_size=patch_size, num_classes=num_classes)
     if image_size % patch_size:
-        raise InvalidArchitectureError(
-            f"image_size {image_size} is not divisible by patch_size {patch_size}"
-        )
+        raise InvalidArchitectureError(f"image_size {image_size} is not divisible by patch_size {patch_size}")
     return (image_size // patch_size) ** 2
 
 
@@ -131,9 +117,7 @@ class _TransformerBlock(nn.Module):
         self.norm1 = nn.LayerNorm(embed_dim)
         self.attn = _Attention(embed_dim, heads)
         self.norm2 = nn.LayerNorm(embed_dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(embed_dim, hidden), nn.GELU(), nn.Linear(hidden, embed_dim)
-        )
+        self.mlp = nn.Sequential(nn.Linear(embed_dim, hidden), nn.GELU(), nn.Linear(hidden, embed_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
@@ -146,7 +130,7 @@ class AutoFormerViT(nn.Module):
     Layout: Conv2d patch embedding -> prepend class token -> add learned position embedding ->
     ``len(blocks)`` pre-norm transformer blocks -> LayerNorm -> linear head on the class token.
     Input is ``(batch, 3, image_size, image_size)``; output is ``(batch, num_classes)`` logits.
-    Bad sizes raise :class:`InvalidArchitectureError` here, before torch can fail later with
+    Bad sizes raise ``InvalidArchitectureError`` here, before torch can fail later with
     an unrelated shape error.
     """
 
@@ -167,9 +151,7 @@ class AutoFormerViT(nn.Module):
         self.patch_embed = nn.Conv2d(IN_CHANNELS, embed_dim, patch_size, stride=patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
-        self.blocks = nn.ModuleList(
-            _TransformerBlock(embed_dim, heads, hidden) for heads, hidden in checked
-        )
+        self.blocks = nn.ModuleList(_TransformerBlock(embed_dim, heads, hidden) for heads, hidden in checked)
         self.norm = nn.LayerNorm(embed_dim)
         self.head = nn.Linear(embed_dim, num_classes)
         self._init_weights()
@@ -186,8 +168,7 @@ class AutoFormerViT(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.dim() != 4 or images.shape[1:] != (IN_CHANNELS, self.image_size, self.image_size):
             raise ValueError(
-                f"expected images of shape (batch, {IN_CHANNELS}, {self.image_size}, "
-                f"{self.image_size}), got {tuple(images.shape)}"
+                f"expected images of shape (batch, {IN_CHANNELS}, {self.image_size}, {self.image_size}), got {tuple(images.shape)}"
             )
         x = self.patch_embed(images).flatten(2).transpose(1, 2)  # (batch, patches, embed)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
@@ -210,7 +191,7 @@ def vit_flops(
     patch_size: int = 16,
     num_classes: int = 1000,
 ) -> int:
-    """Multiply-accumulates (MACs) of one forward pass of :class:`AutoFormerViT` on one image.
+    """Multiply-accumulates (MACs) of one forward pass of ``AutoFormerViT`` on one image.
 
     Analytic, so it costs nothing and is exact for the matrix products, which dominate. With
     ``P`` patches, ``T = P + 1`` tokens, ``E = embed_dim`` and per block ``d = heads * 64`` and
@@ -261,4 +242,3 @@ __all__ = [
     "vit_flops",
     "vit_parameters",
 ]
-

@@ -1,0 +1,178 @@
+"""PNAG's guided search loop (paper Stage 2/3), the one brain behind every adapter.
+
+``propose`` generates candidates under a high-performance condition, drops the ones already
+evaluated or pending, and ranks the rest by expected improvement under a surrogate. With the
+model's task-aware surrogate (tabulated spaces), the results so far are its support set: from
+the first proposal on (zero-shot: the prior's predicted quantile), each result moves its
+predictions toward the task. Without one (custom and sampled spaces), a few-shot ridge ensemble
+ranks once ``n_startup`` results exist; before that, how often the generator produced each
+candidate does (its own belief of what a top architecture is).
+
+It keeps no memory of results: callers pass what was evaluated and what is pending, so several
+processes sharing one study make decisions from the same data. Its caches are pure functions of
+model and seed: the generated candidate pools (not conditioned on the task, for that reason),
+the parsed architectures and the surrogate features of each architecture.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections import Counter
+from collections.abc import Collection, Mapping
+
+import numpy as np
+
+from pnag_sampler.errors import InvalidScoreError
+from pnag_sampler.generator import PNAG
+from pnag_sampler.search.options import SearchOptions
+from pnag_sampler.search.pool_cache import PoolRound, pool_key, shared_pool
+from pnag_sampler.spaces.base import Dag
+from pnag_sampler.surrogates.ridge import BootstrapRidgeSurrogate, architecture_features, expected_improvement
+
+
+def require_finite_scores(evaluated: Mapping[str, float]) -> None:
+    """Reject a NaN or infinite score, naming the architecture it belongs to."""
+    scores = np.fromiter(evaluated.values(), dtype=np.float64, count=len(evaluated))
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:
+        text = list(evaluated)[bad[0]]
+        raise InvalidScoreError(f"the score of {text} is {evaluated[text]}; scores must be finite")
+
+
+class GuidedSearch:
+    """Proposals from one model: generated pools, ranked by a surrogate (see the module)."""
+
+    def __init__(
+        self, model: PNAG, options: SearchOptions, *, online: bool = False, max_pool_rounds: int = 8, allow_repeats: bool = False
+    ) -> None:
+        self.model = model
+        self.space = model.space
+        self.options = options
+        self.seed = options.drawn_seed
+        self.pool_size = options.pool_size_for(online=online)
+        self.max_pool_rounds = max_pool_rounds
+        #: for spaces where one string stands for many configurations (binned continuous
+        #: parameters), seen strings may be proposed again once no unseen one is left
+        self.allow_repeats = allow_repeats
+        self._pools: list[list[tuple[str, Dag, int]]] = []
+        #: surrogate feature rows of every architecture seen so far (row index by canonical string)
+        self._feature_index: dict[str, int] = {}
+        self._feature_matrix: np.ndarray | None = None
+        self._warned_uniform = False
+        self._dags: dict[str, Dag] = {}
+
+    def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
+        """Valid generated candidates of one round, most frequently generated first; a loaded
+        checkpoint's rounds are shared on disk between processes (``pool_cache``)."""
+        while len(self._pools) <= round_index:
+            seed = self.seed + len(self._pools)
+            build = functools.partial(self._counted, seed)
+            if self.model.fingerprint is None or self.options.candidate_source == "uniform":
+                counted = build()
+            else:
+                settings = self.options.generation_settings(self.model.generation_defaults())
+                counted = shared_pool(pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=settings), build)
+            self._pools.append([(text, self._dag(text), count) for text, count in counted])
+        return self._pools[round_index]
+
+    def _counted(self, seed: int) -> PoolRound:
+        """One round's canonical strings and how often each was drawn, most frequent first."""
+        return Counter(self.space.to_string(dag) for dag in self._draw(seed)).most_common()
+
+    def _draw(self, seed: int) -> list[Dag]:
+        """One pool round: generated under the top-performance condition (settings decided by
+        ``SearchOptions.generation_settings``), or, for the ``uniform`` control, uniform samples of the space."""
+        if self.options.candidate_source == "uniform":
+            return self.space.sample(np.random.default_rng(seed), self.pool_size)
+        settings = self.options.generation_settings(self.model.generation_defaults())
+        return self.model.generate(self.pool_size, **settings, seed=seed).architectures
+
+    def candidates(self, seen: Collection[str]) -> list[str]:
+        """Unseen candidates in the generator's order (most often generated first)."""
+        return [text for text, _, _ in self._unseen_candidates(set(seen))]
+
+    def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
+        """Unseen candidates of every pool generated so far; a new pool round is generated
+        while fewer than a quarter of a pool remain unseen, so choice never narrows to a few.
+        With no unseen valid candidate: the first pool again if repeats are allowed and it holds
+        any, else uniform samples of the space (unseen ones unless repeats are allowed)."""
+        fresh: dict[str, tuple[str, Dag, int]] = {}
+        for round_index in range(self.max_pool_rounds):
+            for text, dag, count in self._pool(round_index):
+                if text not in seen:
+                    previous = fresh.get(text)
+                    fresh[text] = (text, dag, count + (previous[2] if previous else 0))
+            if len(fresh) >= self.pool_size // 4:
+                break
+        if fresh:
+            return sorted(fresh.values(), key=lambda c: -c[2])
+        if self.allow_repeats and self._pool(0):
+            return list(self._pool(0))
+        if not self._warned_uniform:
+            self._warned_uniform = True
+            warnings.warn(
+                f"{self.max_pool_rounds} generated pools hold no unseen valid {self.space.name} architecture; "
+                "proposing uniform samples of the space instead",
+                stacklevel=1,
+            )
+        rng = np.random.default_rng(self.seed + len(seen))
+        for dag in self.space.sample(rng, 4 * self.pool_size):
+            text = self.space.to_string(dag)
+            if text not in seen or self.allow_repeats:
+                fresh.setdefault(text, (text, self.space.from_string(text), 0))  # canonical, as in pools
+        return list(fresh.values())
+
+    def _feature_rows(self, texts: list[str], dags: list[Dag] | None = None) -> np.ndarray:
+        """Surrogate features of architectures by canonical string, each computed once and kept
+        in one matrix, so that a proposal gathers rows instead of stacking them."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._feature_index))
+        if missing:
+            given = dict(zip(texts, dags)) if dags is not None else {}
+            rows = architecture_features(self.space, [given.get(t) or self.space.from_string(t) for t in missing])
+            for text in missing:
+                self._feature_index[text] = len(self._feature_index)
+            self._feature_matrix = rows if self._feature_matrix is None else np.vstack([self._feature_matrix, rows])
+        assert self._feature_matrix is not None  # every caller asks about at least one architecture
+        return self._feature_matrix[[self._feature_index[text] for text in texts]]
+
+    def propose(self, evaluated: Mapping[str, float], pending: Collection[str] = (), n: int = 1) -> list[str]:
+        """Up to ``n`` canonical strings to evaluate next (higher scores are better)."""
+        require_finite_scores(evaluated)
+        seen = set(evaluated) | set(pending)
+        candidates = self._unseen_candidates(seen)
+        if not candidates:
+            warnings.warn(f"every architecture of {self.space.name} was proposed already; repeating the best one", stacklevel=1)
+            best = max(evaluated, key=evaluated.__getitem__) if evaluated else next(iter(pending))
+            return [best] * n
+        scores = None
+        if self.model.surrogate is not None:
+            scores = self._task_aware_scores(candidates, evaluated)
+        elif evaluated and len(evaluated) >= self.options.n_startup:
+            surrogate = BootstrapRidgeSurrogate(seed=self.seed + len(evaluated))
+            surrogate.fit(self._feature_rows(list(evaluated)), list(evaluated.values()))
+            mean, std = surrogate.predict(self._feature_rows([c[0] for c in candidates], [c[1] for c in candidates]))
+            scores = expected_improvement(mean, std, max(evaluated.values()))
+        if scores is not None:
+            order = np.lexsort((-np.array([c[2] for c in candidates]), -scores))
+            candidates = [candidates[i] for i in order]
+        return [text for text, _, _ in candidates[:n]]
+
+    def _task_aware_scores(self, candidates: list[tuple[str, Dag, int]], evaluated: Mapping[str, float]) -> np.ndarray:
+        """Zero-shot: the predicted quantile. With results: expected improvement over the
+        prediction at the best result so far (the incumbent, in the model's own units)."""
+        surrogate = self.model.surrogate
+        assert surrogate is not None  # only called for a model with a task-aware surrogate
+        support = [(self._dag(text), score) for text, score in evaluated.items()]
+        dags = [c[1] for c in candidates]
+        if not evaluated:
+            return surrogate.predict(dags, support)[0]
+        incumbent = self._dag(max(evaluated, key=evaluated.__getitem__))
+        mean, std = surrogate.predict(dags + [incumbent], support)
+        return expected_improvement(mean[:-1], std[:-1], float(mean[-1]))
+
+    def _dag(self, text: str) -> Dag:
+        """The canonical DAG of a string, parsed once."""
+        if text not in self._dags:
+            self._dags[text] = self.space.from_string(text)
+        return self._dags[text]

@@ -1,0 +1,156 @@
+"""The meta-learned, task-aware surrogate: an ensemble of ``TaskAwarePredictor`` members.
+
+Meta-training draws episodes: a training task, a support set of 0..``max_support`` of its
+architectures with their scores, and a query batch whose rank quantiles in that task are the
+targets. A member thus learns to predict for a task it knows only through a support set, which
+is how it meets an unseen task (zero-shot with an empty set, few-shot as results come in). The
+members differ in initialisation and episodes; their spread is the uncertainty that expected
+improvement needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from pnag_sampler.errors import InvalidScoreError
+from pnag_sampler.model.graph_tensors import dags_to_tensors
+from pnag_sampler.model.predictor import PredictorConfig, TaskAwarePredictor
+from pnag_sampler.quantiles import performance_quantiles
+from pnag_sampler.spaces.base import Dag, SearchSpace
+
+#: (architecture, score) pairs of one task, higher scores better
+Support = Sequence[tuple[Dag, float]]
+
+
+def score_ranks(scores: torch.Tensor | np.ndarray | Sequence[float]) -> torch.Tensor:
+    """0 for the lowest score .. K-1 for the highest (ties in order of appearance)."""
+    values = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+    return torch.argsort(torch.argsort(values, stable=True), stable=True)
+
+
+def require_finite_support(space: SearchSpace, support: Support) -> None:
+    """Reject a NaN or infinite score, naming the architecture it belongs to."""
+    for dag, score in support:
+        if not np.isfinite(score):
+            raise InvalidScoreError(f"the score of {space.to_string(dag)} is {score}; scores must be finite")
+
+
+class MetaSurrogate:
+    def __init__(self, space: SearchSpace, config: PredictorConfig | None = None, *, members: int = 4):
+        self.space = space
+        self.config = config or PredictorConfig(num_nodes=space.num_nodes, num_node_types=len(space.node_types))
+        self.members = [TaskAwarePredictor(self.config) for _ in range(members)]
+        self._clear_features()
+        self.eval()
+
+    def _clear_features(self) -> None:
+        """Architecture embeddings are fixed once trained, so each is computed once: row
+        ``_feature_rows[dag]`` of every member's matrix (a search asks about the same
+        candidates again and again, and gathering rows is what keeps a proposal cheap)."""
+        self._feature_rows: dict[Dag, int] = {}
+        self._feature_matrices = [torch.zeros(0, 3 * self.config.hidden) for _ in self.members]
+
+    def eval(self) -> MetaSurrogate:
+        for member in self.members:
+            member.eval()
+        return self
+
+    # -- meta-training ----------------------------------------------------------------------
+    def fit(
+        self,
+        architectures: Sequence[Dag],
+        task_scores: Mapping[str, np.ndarray],
+        *,
+        steps: int = 1500,
+        max_support: int = 50,
+        query_size: int = 256,
+        lr: float = 2e-3,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> dict[str, list[float]]:
+        """Meta-train every member on episodes of the given tasks (validation scores aligned
+        with ``architectures``); returns each member's mean loss per tenth of the steps."""
+        quantiles = {}
+        for task, scores in task_scores.items():
+            if np.shape(scores) != (len(architectures),):
+                raise ValueError(f"task '{task}': need one score per architecture")
+            quantiles[task] = torch.as_tensor(performance_quantiles({task: scores}), dtype=torch.float32)
+        if not quantiles:
+            raise ValueError("the surrogate needs the scores of at least one task")
+        ops, adjacency = dags_to_tensors(self.space.node_types, architectures)
+        tasks = list(quantiles)
+        history: dict[str, list[float]] = {}
+        for index, member in enumerate(tqdm(self.members, desc="surrogate: meta-training members", disable=not progress)):
+            torch.manual_seed(seed + index)
+            rng = np.random.default_rng(seed + index)
+            optimizer = torch.optim.AdamW(member.parameters(), lr=lr, weight_decay=1e-4)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+            member.train()
+            losses = []
+            for _ in range(steps):
+                target = quantiles[tasks[rng.integers(len(tasks))]]
+                size = int(rng.integers(0, max_support + 1))
+                rows = torch.as_tensor(rng.choice(len(architectures), size + query_size, replace=False))
+                features = member.features(member.embed_architectures(ops[rows], adjacency[rows]))
+                prediction = member(features[size:], features[:size], score_ranks(target[rows[:size]]))
+                loss = F.mse_loss(prediction, target[rows[size:]])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                losses.append(float(loss.detach()))
+            member.eval()
+            tenth = max(1, steps // 10)
+            history[f"member{index}"] = [float(np.mean(losses[i : i + tenth])) for i in range(0, steps, tenth)]
+        self._clear_features()
+        return history
+
+    # -- prediction -------------------------------------------------------------------------
+    @torch.no_grad()
+    def _rows(self, architectures: Sequence[Dag]) -> torch.Tensor:
+        """Rows of the architectures in every member's feature matrix, computing the features
+        of architectures not seen before (one lookup serves all members)."""
+        missing = list(dict.fromkeys(dag for dag in architectures if dag not in self._feature_rows))
+        if missing:
+            ops, adjacency = dags_to_tensors(self.space.node_types, missing)
+            self._feature_matrices = [
+                torch.cat([matrix, member.features(member.embed_architectures(ops, adjacency))])
+                for matrix, member in zip(self._feature_matrices, self.members)
+            ]
+            for dag in missing:
+                self._feature_rows[dag] = len(self._feature_rows)
+        return torch.tensor([self._feature_rows[dag] for dag in architectures], dtype=torch.long)
+
+    @torch.no_grad()
+    def task_embedding(self, support: Support = ()) -> np.ndarray:
+        """The first member's task embedding (the one the generator is conditioned on)."""
+        require_finite_support(self.space, support)
+        rows = self._rows([dag for dag, _ in support])  # first: it may extend the feature matrices
+        features = self._feature_matrices[0][rows][:, : self.config.hidden]
+        return self.members[0].task_embedding(features, score_ranks([score for _, score in support])).numpy().astype(np.float64)
+
+    @torch.no_grad()
+    def predict(self, architectures: Sequence[Dag], support: Support = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and spread over the members of each architecture's predicted rank quantile in
+        the task that ``support`` describes (empty: the prior over the training tasks)."""
+        require_finite_support(self.space, support)
+        support_dags = [dag for dag, _ in support]
+        ranks = score_ranks([score for _, score in support])
+        queries, support_rows = self._rows(architectures), self._rows(support_dags)
+        predictions = np.stack(
+            [member(matrix[queries], matrix[support_rows], ranks).numpy() for matrix, member in zip(self._feature_matrices, self.members)]
+        )
+        return predictions.mean(axis=0), predictions.std(axis=0)
+
+    # -- persistence (inside a PNAG checkpoint) ---------------------------------------------------
+    def config_dict(self) -> dict:
+        return {"predictor": asdict(self.config), "members": len(self.members)}
+
+    def tensors(self, prefix: str) -> dict[str, torch.Tensor]:
+        return {f"{prefix}.{index}.{key}": value for index, member in enumerate(self.members) for key, value in member.state_dict().items()}
