@@ -1,11 +1,10 @@
 """A worker killed with SIGKILL mid-trial, on PostgreSQL (Optuna's heartbeat and
-RetryFailedTrialCallback) and on a journal file (no heartbeat: the documented recipe fails the
+its retry callback) and on a journal file (no heartbeat: the documented recipe fails the
 orphaned trial): afterwards no trial is RUNNING, the dead trial's cell is retried or released,
 every other trial completes, and no cell is evaluated twice."""
 
 from __future__ import annotations
 
-import inspect
 import multiprocessing
 import os
 import signal
@@ -15,7 +14,7 @@ from datetime import datetime, timedelta
 
 import optuna
 import pytest
-from optuna.storages import RDBStorage, RetryFailedTrialCallback
+from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from pnag_sampler import PNAGSampler, suggest_architecture
@@ -32,13 +31,11 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
         from optuna.storages.journal import JournalFileBackend
 
         return JournalStorage(JournalFileBackend(url[len("journal:") :]))
-    retry = RetryFailedTrialCallback(max_retry=1)
-    # Optuna 4.9 renamed the callback argument; the oldest Optuna this package allows has the old name
-    name = (
-        "heartbeat_stale_trial_callback"
-        if "heartbeat_stale_trial_callback" in inspect.signature(RDBStorage).parameters
-        else "failed_trial_callback"
-    )
+    # Optuna 4.9 renamed the retry callback and the argument; the oldest Optuna allowed has the old names
+    if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):
+        retry, name = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1), "heartbeat_stale_trial_callback"
+    else:
+        retry, name = optuna.storages.RetryFailedTrialCallback(max_retry=1), "failed_trial_callback"
     return RDBStorage(url, heartbeat_interval=1, grace_period=3, **{name: retry})
 
 

@@ -38,5 +38,6 @@ def test_distributed_example_on_sqlite(tmp_path):
 def test_ray_tune_runs_pnag_through_optuna_search_on_a_local_cluster():
     """Ray pickles the searcher and the sampler in it; 2 trials run at a time; every one of the
     20 trials completes with a distinct cell."""
-    out = json.loads(run("ray_tune_nb201.py", "--trials", "20", "--concurrent", "2", "--json").stdout)
+    printed = run("ray_tune_nb201.py", "--trials", "20", "--concurrent", "2", "--json").stdout
+    out = json.loads(printed.strip().splitlines()[-1])  # Ray prints its own tables before it
     assert out["trials"] == out["completed"] == out["distinct_cells"] == 20
