@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -25,13 +25,17 @@ from pnag_sampler.model.checkpoint import checkpoint_fingerprint, load_checkpoin
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.predictor import PredictorConfig
-from pnag_sampler.model.sampling import sample_indices
+from pnag_sampler.model.sampling import sample_index_chunks
 from pnag_sampler.model.scales import scale_structures
 from pnag_sampler.model.training import EpochCallback, EpochState, timed, train_autoencoder, train_decoder, train_transformer
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig
 from pnag_sampler.spaces import get_space
 from pnag_sampler.spaces.base import Dag, SearchSpace
 from pnag_sampler.surrogates.meta import MetaSurrogate
+
+#: rows generated together: memory holds one chunk's key/value cache (the result does not
+#: depend on it; see ``model.sampling``)
+GENERATION_CHUNK = 32
 
 
 @dataclass(eq=False)
@@ -385,6 +389,47 @@ class PNAG:
         space; see ``conditioning.budgets.budget_conditions``) and a ``task`` embedding (from the surrogate's
         ``task_embedding``), any subset of them, or, with none, unconditionally (from the
         learned null condition; no guidance)."""
+        parts = list(
+            self.generate_chunks(
+                n,
+                performance=performance,
+                costs=costs,
+                task=task,
+                cfg_scale=cfg_scale,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                seed=seed,
+            )
+        )
+        return Generation(
+            self.space,
+            [
+                (torch.cat([p.delivered[t][0] for p in parts]), torch.cat([p.delivered[t][1] for p in parts]))
+                for t in range(len(parts[0].delivered))
+            ],
+            [(torch.cat([p.raw[t][0] for p in parts]), torch.cat([p.raw[t][1] for p in parts])) for t in range(len(parts[0].raw))],
+            sum(p.seconds for p in parts),
+            sum(p.projection_seconds for p in parts),
+        )
+
+    def generate_chunks(
+        self,
+        n: int,
+        *,
+        performance: float | None = None,
+        costs: Mapping[str, float | Sequence[float]] | None = None,
+        task: Sequence[float] | None = None,
+        cfg_scale: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        chunk_size: int = GENERATION_CHUNK,
+    ) -> Iterator[Generation]:
+        """``generate``'s ``n`` architectures as consecutive chunks of ``chunk_size``, each
+        produced when asked for: memory holds one chunk, a caller can spread the work, and
+        the architectures are those of ``generate`` with the same arguments."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         given = {"performance": performance, "task": task, **(costs or {})}
@@ -398,25 +443,33 @@ class PNAG:
             if widths[name] > 1 and (np.shape(value) != (widths[name],) or not np.all(np.isfinite(value))):
                 raise ValueError(f"{name} must be {widths[name]} finite values (the task: surrogate.task_embedding())")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        start = time.perf_counter()
         condition = self.condition_layout.encode(fields, n) if fields else None
-        indices = sample_indices(
+        chunks = sample_index_chunks(
             self.transformer,
             self.autoencoder.quantizer,
             condition,
             batch=n,
+            chunk_rows=chunk_size,
             cfg_scale=cfg_scale,
             temperature=temperature,
             top_k=top_k,
             top_p=top_p,
             generator=generator,
         )
-        logits = self.autoencoder.decoder_logits(indices)
-        raw = [structure.raw(*scale) for structure, scale in zip(self.autoencoder.structures, logits)]
-        projection_start = time.perf_counter()
-        delivered = self._project(logits)
-        end = time.perf_counter()
-        return Generation(self.space, delivered, raw, end - start, end - projection_start)
+        return self._decoded(chunks)
+
+    @torch.no_grad()
+    def _decoded(self, chunks: Iterator[list[torch.Tensor]]) -> Iterator[Generation]:
+        """Each chunk's code indices decoded: raw and projected onto the valid architectures."""
+        start = time.perf_counter()
+        for indices in chunks:
+            logits = self.autoencoder.decoder_logits(indices)
+            raw = [structure.raw(*scale) for structure, scale in zip(self.autoencoder.structures, logits)]
+            projection_start = time.perf_counter()
+            delivered = self._project(logits)
+            end = time.perf_counter()
+            yield Generation(self.space, delivered, raw, end - start, end - projection_start)
+            start = time.perf_counter()
 
     def _project(self, logits: list[tuple[torch.Tensor, torch.Tensor]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Decoder logits per scale -> the most likely valid (sub-)architecture at each."""

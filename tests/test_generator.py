@@ -76,6 +76,14 @@ def test_same_seed_same_architectures(tiny_model):
     assert a == b
 
 
+def test_generation_in_chunks_is_the_same_generation(tiny_model):
+    whole = tiny_model.generate(40, performance=0.9, cfg_scale=1.5, top_p=0.9, seed=2)
+    parts = list(tiny_model.generate_chunks(40, performance=0.9, cfg_scale=1.5, top_p=0.9, seed=2, chunk_size=16))
+    assert [len(part.architectures) for part in parts] == [16, 16, 8]
+    assert [dag for part in parts for dag in part.architectures] == whole.architectures
+    assert [dag for part in parts for dag in part.raw_architectures] == whole.raw_architectures
+
+
 def test_bad_generation_arguments(tiny_model):
     with pytest.raises(ValueError):
         tiny_model.generate(0)

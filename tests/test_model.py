@@ -177,6 +177,27 @@ def test_same_seed_same_samples_and_guidance_runs():
         sample_indices(model, quantizer, condition, temperature=0.0)
 
 
+def test_a_draw_is_what_torch_multinomial_draws():
+    """Sampling draws argmax(p / E) with exponential noise E, torch.multinomial's own method,
+    so chunked generation consumes the generator exactly as one multinomial call would."""
+    probabilities = torch.rand(300, 11).softmax(-1)
+    expected = torch.multinomial(probabilities, 1, generator=torch.Generator().manual_seed(5))[:, 0]
+    noise = torch.empty_like(probabilities).exponential_(1, generator=torch.Generator().manual_seed(5))
+    assert torch.equal((probabilities / noise).argmax(-1), expected)
+
+
+def test_chunked_sampling_gives_the_whole_batchs_codes():
+    torch.manual_seed(0)
+    model = _tiny_transformer().eval()
+    quantizer = MultiScaleQuantizer(num_nodes=6, channels=8, codebook_size=11)
+    condition = ConditionLayout().encode({"performance": 1.0}, 7)
+    whole = sample_indices(model, quantizer, condition, cfg_scale=2.0, top_p=0.9, generator=torch.Generator().manual_seed(1))
+    chunked = sample_indices(
+        model, quantizer, condition, cfg_scale=2.0, top_p=0.9, chunk_rows=3, generator=torch.Generator().manual_seed(1)
+    )
+    assert all(torch.equal(a, b) for a, b in zip(whole, chunked))
+
+
 def test_filter_logits_top_k_and_top_p():
     logits = torch.tensor([[4.0, 3.0, 2.0, 1.0]])
     assert torch.isinf(filter_logits(logits, 2, None)[0, 2:]).all()

@@ -100,10 +100,10 @@ def test_a_second_process_reads_the_first_pool_instead_of_generating(tmp_path, m
     monkeypatch.setenv("PNAG_CACHE_DIR", str(tmp_path))
     first = GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=3, pool_size=32)).candidates(())
     model = PNAG.pretrained("nb201")  # a fresh load of the same checkpoint, as in another worker
-    monkeypatch.setattr(model, "generate", lambda *args, **kwargs: pytest.fail("the pool was generated again"))
+    monkeypatch.setattr(model, "generate_chunks", lambda *args, **kwargs: pytest.fail("the pool was generated again"))
     assert GuidedSearch(model, SearchOptions(seed=3, pool_size=32)).candidates(()) == first
     trained = PNAG.pretrained("nb201")
     trained.fingerprint = None  # a model changed in this process is never read from the cache
-    monkeypatch.setattr(trained, "generate", lambda *args, **kwargs: pytest.fail("generated, as it must be"))
+    monkeypatch.setattr(trained, "generate_chunks", lambda *args, **kwargs: pytest.fail("generated, as it must be"))
     with pytest.raises(pytest.fail.Exception, match="as it must be"):
         GuidedSearch(trained, SearchOptions(seed=3, pool_size=32)).candidates(())

@@ -3,9 +3,17 @@
 One forward step per scale: the key/value cache holds the coarser scales, so each step only
 processes the new scale's n*n tokens. Between steps no network runs: the sampled codes are
 looked up in the codebook, interpolated and accumulated (MSQ's network-free path).
+
+A batch can be generated in row chunks, one chunk through every scale before the next, so that
+memory holds one chunk's cache instead of the whole batch's. The result does not depend on the
+chunking: a categorical draw is ``argmax(p / E)`` with exponential noise ``E`` (how
+``torch.multinomial`` draws one sample), and the noise of every scale is drawn for the whole
+batch up front, in the order the unchunked loop would draw it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 
@@ -14,26 +22,21 @@ from pnag_sampler.model.transformer import ScaleTransformer, filter_logits
 
 
 @torch.no_grad()
-def sample_indices(
+def sample_index_chunks(
     transformer: ScaleTransformer,
     quantizer: MultiScaleQuantizer,
     condition: torch.Tensor | None,
     *,
     batch: int | None = None,
+    chunk_rows: int | None = None,
     cfg_scale: float = 1.0,
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
     generator: torch.Generator | None = None,
-) -> list[torch.Tensor]:
-    """Sample code indices for every scale, one (B, n, n) tensor per scale.
-
-    ``condition`` None generates unconditionally from the learned null condition (``batch``
-    rows), the same embedding that classifier-free guidance contrasts against.
-
-    ``cfg_scale`` is the classifier-free guidance weight w in ``u + w (c - u)``: 1 uses the
-    conditional logits alone, larger values push harder towards the condition.
-    """
+) -> Iterator[list[torch.Tensor]]:
+    """Code indices of consecutive row chunks of one batch: per chunk, one (rows, n, n) tensor
+    per scale. ``chunk_rows`` None: the whole batch at once. See ``sample_indices``."""
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     if condition is None:
@@ -45,11 +48,44 @@ def sample_indices(
         batch = condition.shape[0]
         condition_embedding = transformer.embed_condition(condition)
         guided = cfg_scale != 1.0
-    if guided:
-        null = transformer.null_condition.expand(batch, -1)
-        condition_embedding = torch.cat([condition_embedding, null], dim=0)
+    codebook = transformer.config.codebook_size
+    # (batch, n*n, codebook) per scale, drawn in the order an unchunked loop consumes the generator
+    noise = [
+        torch.empty(batch * n * n, codebook).exponential_(1, generator=generator).view(batch, n * n, codebook) for n in quantizer.scales
+    ]
+    step_rows = chunk_rows or batch
+    for first in range(0, batch, step_rows):
+        rows = slice(first, min(first + step_rows, batch))
+        yield _sample_chunk(
+            transformer,
+            quantizer,
+            condition_embedding[rows],
+            [scale_noise[rows] for scale_noise in noise],
+            guided,
+            cfg_scale,
+            temperature,
+            top_k,
+            top_p,
+        )
+
+
+def _sample_chunk(
+    transformer: ScaleTransformer,
+    quantizer: MultiScaleQuantizer,
+    condition_embedding: torch.Tensor,
+    noise: list[torch.Tensor],
+    guided: bool,
+    cfg_scale: float,
+    temperature: float,
+    top_k: int | None,
+    top_p: float | None,
+) -> list[torch.Tensor]:
+    """One chunk of rows through every scale; ``noise[t]`` is its (rows, n*n, codebook) noise."""
     rows = condition_embedding.shape[0]
-    inputs = transformer.start_tokens.expand(rows, -1, -1)
+    if guided:
+        null = transformer.null_condition.expand(rows, -1)
+        condition_embedding = torch.cat([condition_embedding, null], dim=0)
+    inputs = transformer.start_tokens.expand(condition_embedding.shape[0], -1, -1)
     position = 0
     e_hat = None
     indices = []
@@ -60,9 +96,8 @@ def sample_indices(
             if guided:
                 conditional, unconditional = logits.chunk(2, dim=0)
                 logits = unconditional + cfg_scale * (conditional - unconditional)
-            logits = filter_logits(logits / temperature, top_k, top_p)
-            probabilities = logits.softmax(-1).flatten(0, 1)
-            codes = torch.multinomial(probabilities, 1, generator=generator).view(batch, n, n)
+            probabilities = filter_logits(logits / temperature, top_k, top_p).softmax(-1)
+            codes = (probabilities / noise[step]).argmax(-1).view(rows, n, n)
             indices.append(codes)
             upsampled = quantizer.upsampled_codes(codes)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
@@ -75,3 +110,42 @@ def sample_indices(
     finally:
         transformer.set_caching(False)
     return indices
+
+
+def sample_indices(
+    transformer: ScaleTransformer,
+    quantizer: MultiScaleQuantizer,
+    condition: torch.Tensor | None,
+    *,
+    batch: int | None = None,
+    chunk_rows: int | None = None,
+    cfg_scale: float = 1.0,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> list[torch.Tensor]:
+    """Sample code indices for every scale, one (B, n, n) tensor per scale.
+
+    ``condition`` None generates unconditionally from the learned null condition (``batch``
+    rows), the same embedding that classifier-free guidance contrasts against.
+
+    ``cfg_scale`` is the classifier-free guidance weight w in ``u + w (c - u)``: 1 uses the
+    conditional logits alone, larger values push harder towards the condition. ``chunk_rows``
+    bounds memory without changing the result.
+    """
+    chunks = list(
+        sample_index_chunks(
+            transformer,
+            quantizer,
+            condition,
+            batch=batch,
+            chunk_rows=chunk_rows,
+            cfg_scale=cfg_scale,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            generator=generator,
+        )
+    )
+    return [torch.cat(scale) for scale in zip(*chunks)]

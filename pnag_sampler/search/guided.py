@@ -16,17 +16,16 @@ the parsed architectures and the surrogate features of each architecture.
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from pnag_sampler.errors import InvalidScoreError
 from pnag_sampler.generator import PNAG
 from pnag_sampler.search.options import SearchOptions
-from pnag_sampler.search.pool_cache import PoolRound, pool_key, shared_pool
+from pnag_sampler.search.pool_cache import PoolRound, pool_key, read_pool, shared_pool, store_pool
 from pnag_sampler.spaces.base import Dag
 from pnag_sampler.surrogates.ridge import BootstrapRidgeSurrogate, architecture_features, expected_improvement
 
@@ -38,6 +37,11 @@ def require_finite_scores(evaluated: Mapping[str, float]) -> None:
     if bad.size:
         text = list(evaluated)[bad[0]]
         raise InvalidScoreError(f"the score of {text} is {evaluated[text]}; scores must be finite")
+
+
+def _most_common(chunks: Iterable[list[str]]) -> PoolRound:
+    """Each string and how often it occurs, most frequent first (ties: first seen first)."""
+    return Counter(text for chunk in chunks for text in chunk).most_common()
 
 
 class GuidedSearch:
@@ -56,6 +60,8 @@ class GuidedSearch:
         #: parameters), seen strings may be proposed again once no unseen one is left
         self.allow_repeats = allow_repeats
         self._pools: list[list[tuple[str, Dag, int]]] = []
+        #: the round being built ahead of need: its cache key, counts so far, remaining chunks
+        self._building: tuple[str | None, Counter[str], Iterator[list[str]]] | None = None
         #: surrogate feature rows of every architecture seen so far (row index by canonical string)
         self._feature_index: dict[str, int] = {}
         self._feature_matrix: np.ndarray | None = None
@@ -63,38 +69,62 @@ class GuidedSearch:
         self._dags: dict[str, Dag] = {}
 
     def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
-        """Valid generated candidates of one round, most frequently generated first; a loaded
-        checkpoint's rounds are shared on disk between processes (``pool_cache``)."""
+        """Valid generated candidates of one round, most frequently generated first."""
         while len(self._pools) <= round_index:
-            seed = self.seed + len(self._pools)
-            build = functools.partial(self._counted, seed)
-            if self.model.fingerprint is None or self.options.candidate_source == "uniform":
-                counted = build()
-            else:
-                settings = self.options.generation_settings(self.model.generation_defaults())
-                counted = shared_pool(pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=settings), build)
-            self._pools.append([(text, self._dag(text), count) for text, count in counted])
+            self._extend_pools(finish=True)
         return self._pools[round_index]
 
-    def _counted(self, seed: int) -> PoolRound:
-        """One round's canonical strings and how often each was drawn, most frequent first."""
-        return Counter(self.space.to_string(dag) for dag in self._draw(seed)).most_common()
+    def _extend_pools(self, *, finish: bool) -> None:
+        """Build the next pool round by one chunk (``finish``: all of it). A loaded checkpoint's
+        rounds are shared on disk between processes (``pool_cache``); the first round under a
+        lock, so that workers starting together generate it once."""
+        if self._building is None:
+            seed = self.seed + len(self._pools)
+            key = None
+            if self.model.fingerprint is not None and self.options.candidate_source != "uniform":
+                settings = self.options.generation_settings(self.model.generation_defaults())
+                key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=settings)
+            if key is not None and not self._pools:
+                self._add_round(shared_pool(key, lambda: _most_common(self._round_chunks(seed))))
+                return
+            stored = read_pool(key) if key is not None else None
+            if stored is not None:
+                self._add_round(stored)
+                return
+            self._building = (key, Counter(), self._round_chunks(seed))
+        key, counts, chunks = self._building
+        while (strings := next(chunks, None)) is not None:
+            counts.update(strings)
+            if not finish:
+                return
+        self._building = None
+        if key is not None:
+            store_pool(key, counts.most_common())
+        self._add_round(counts.most_common())
 
-    def _draw(self, seed: int) -> list[Dag]:
-        """One pool round: generated under the top-performance condition (settings decided by
-        ``SearchOptions.generation_settings``), or, for the ``uniform`` control, uniform samples of the space."""
+    def _add_round(self, counted: PoolRound) -> None:
+        self._pools.append([(text, self._dag(text), count) for text, count in counted])
+
+    def _round_chunks(self, seed: int) -> Iterator[list[str]]:
+        """One pool round's canonical strings, chunk by chunk: generated under the
+        top-performance condition (settings decided by ``SearchOptions.generation_settings``),
+        or, for the ``uniform`` control, uniform samples of the space."""
         if self.options.candidate_source == "uniform":
-            return self.space.sample(np.random.default_rng(seed), self.pool_size)
+            yield [self.space.to_string(dag) for dag in self.space.sample(np.random.default_rng(seed), self.pool_size)]
+            return
         settings = self.options.generation_settings(self.model.generation_defaults())
-        return self.model.generate(self.pool_size, **settings, seed=seed).architectures
+        for generation in self.model.generate_chunks(self.pool_size, **settings, seed=seed):
+            yield [self.space.to_string(dag) for dag in generation.architectures]
 
     def candidates(self, seen: Collection[str]) -> list[str]:
         """Unseen candidates in the generator's order (most often generated first)."""
         return [text for text, _, _ in self._unseen_candidates(set(seen))]
 
     def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
-        """Unseen candidates of every pool generated so far; a new pool round is generated
-        while fewer than a quarter of a pool remain unseen, so choice never narrows to a few.
+        """Unseen candidates of every pool generated so far; a new pool round is used while
+        fewer than a quarter of a pool remain unseen, so choice never narrows to a few. It is
+        built ahead of need, one chunk per call once fewer than half a pool remain, so that no
+        single call pays for a whole round (the rounds are the same either way).
         With no unseen valid candidate: the first pool again if repeats are allowed and it holds
         any, else uniform samples of the space (unseen ones unless repeats are allowed)."""
         fresh: dict[str, tuple[str, Dag, int]] = {}
@@ -105,6 +135,8 @@ class GuidedSearch:
                     fresh[text] = (text, dag, count + (previous[2] if previous else 0))
             if len(fresh) >= self.pool_size // 4:
                 break
+        if round_index + 1 == len(self._pools) < self.max_pool_rounds and len(fresh) < self.pool_size // 2:
+            self._extend_pools(finish=False)
         if fresh:
             return sorted(fresh.values(), key=lambda c: -c[2])
         if self.allow_repeats and self._pool(0):

@@ -57,6 +57,24 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def read_pool(key: str, folder: Path | None = None) -> PoolRound | None:
+    """The pool round stored under ``key``, or None (not stored, unreadable, or the cache is off)."""
+    folder = folder if folder is not None else cache_folder()
+    if folder is None:
+        return None
+    with contextlib.suppress(ValueError, OSError, TypeError, KeyError):
+        return [(str(text), int(count)) for text, count in json.loads((folder / f"{key}.json").read_text())["pool"]]
+    return None
+
+
+def store_pool(key: str, pool: PoolRound, folder: Path | None = None) -> None:
+    """Store a pool round under ``key`` (atomically); a cache that cannot be written is skipped."""
+    folder = folder if folder is not None else cache_folder()
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            write_json(folder / f"{key}.json", {"pool": pool})
+
+
 def shared_pool(key: str, build: Callable[[], PoolRound], folder: Path | None = None) -> PoolRound:
     """The pool round stored under ``key``, built (by one process at a time) if it is missing.
 
@@ -64,15 +82,13 @@ def shared_pool(key: str, build: Callable[[], PoolRound], folder: Path | None = 
     folder = folder if folder is not None else cache_folder()
     if folder is None:
         return build()
-    path = folder / f"{key}.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder / f"{key}.lock"):
-            if path.is_file():
-                with contextlib.suppress(ValueError, OSError, TypeError):
-                    return [(str(text), int(count)) for text, count in json.loads(path.read_text())["pool"]]
-            pool = build()
-            write_json(path, {"pool": pool})
+            pool = read_pool(key, folder)
+            if pool is None:
+                pool = build()
+                store_pool(key, pool, folder)
             return pool
     except OSError:
         return build()
