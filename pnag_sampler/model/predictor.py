@@ -25,7 +25,6 @@ from torch import nn
 
 from pnag_sampler.model.encoder import NodeEncoder
 
-
 #: supports up to this size solve the ridge system over the support (size^3); larger ones over
 #: the key width (hidden^3, Woodbury's identity), so a long study's proposals stay cheap. Both
 #: are exact; below the switch results are bit-for-bit those of earlier releases.
