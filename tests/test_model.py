@@ -212,3 +212,19 @@ def test_condition_layout_presence_flags():
     assert vector.tolist() == [[0.5, 1.0, 0.0, 0.0, 0.0, 0.0]] * 2
     with pytest.raises(KeyError):
         layout.encode({"latency": 1.0}, 1)
+
+
+def test_the_gin_layer_is_pygs_ginconv_bit_for_bit():
+    from torch_geometric.nn import GINConv as PyGGINConv
+
+    from pnag_sampler.model.encoder import GINConv, _mlp, batched_edge_index
+
+    torch.manual_seed(0)
+    ours = GINConv(_mlp(16))
+    theirs = PyGGINConv(ours.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    adjacency = (torch.rand(20, 8, 8) < 0.4).float().triu(1)
+    edges = batched_edge_index(adjacency)
+    states = torch.randn(20 * 8, 16)
+    for direction in (edges, edges.flip(0)):
+        assert torch.equal(ours(states, direction), theirs(states, direction))

@@ -11,11 +11,31 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch_geometric.nn import GINConv
 
 
 def _mlp(width: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, width))
+
+
+class GINConv(nn.Module):
+    """Graph isomorphism network layer (Xu et al., ICLR 2019): ``nn((1 + eps) x_i + sum of x_j
+    over edges j -> i)``. It is PyG's ``GINConv`` with a fixed ``eps``, written out in torch with
+    the same sum order and parameter names (tested equal bit for bit), so that loading a model
+    to generate and rank does not import PyG (seconds and 160 MB)."""
+
+    eps: torch.Tensor
+
+    def __init__(self, mlp: nn.Module, eps: float = 0.0):
+        super().__init__()
+        self.nn = mlp
+        self.register_buffer("eps", torch.full((1,), eps))
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """x (nodes, width), edge_index (2, edges) of (source, target) rows -> (nodes, width)."""
+        source, target = edge_index
+        messages = x[source]
+        summed = x.new_zeros(x.shape).scatter_add_(0, target[:, None].expand_as(messages), messages)
+        return self.nn(summed + (1 + self.eps) * x)
 
 
 def batched_edge_index(adjacency: torch.Tensor) -> torch.Tensor:
