@@ -1,9 +1,11 @@
 """NNI 3.0 adapters: ``PNAGStrategy`` and ``PNAGEvolution`` for NAS, ``PNAGTuner`` for HPO.
 
-All three model the space the way PNAGSampler models a user's Optuna space: the space's
+All three treat the space the way PNAGSampler treats a user's Optuna space: the space's
 parameters (NNI's ``model_space.simplify()`` labels, or an HPO search-space JSON) become a
-``pnag_sampler.spaces.parameters.ParameterSpace``, the first ``n_startup`` samples are
-uniform, then an online PNAG (stage 1 on samples of the space, stage 2 on the results) proposes.
+``pnag_sampler.spaces.parameters.ParameterSpace``; a built-in architecture space's canonical
+slots get the pretrained generator, any other space Optuna's TPE, or, given an
+``online_training`` budget, ``n_startup`` uniform samples and then an online PNAG (stage 1 on
+samples of the space, stage 2 on the results).
 NNI maximises the reported metric; ``PNAGTuner`` follows its ``optimize_mode``.
 
 NNI quirks handled here, so users do not meet them: ``NNI_FRAMEWORK`` defaults to ``none`` when
@@ -238,13 +240,14 @@ class PNAGStrategy(Strategy):
 
     Args:
         seed: Seed of the candidate pools and of the random start (None: drawn once).
-        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
-            before PNAG's online model takes over).
+        n_startup: Results before a surrogate ranks candidates (a user's space with
+            ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
             for a user's space.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
-        online_training: Training budget of the online model for a user's space.
+        online_training: None (default): a user's space is searched by Optuna's TPE (see
+            ``pnag_sampler.search.tpe``); an ``OnlineTraining`` budget: by PNAG learned online.
         weights: Checkpoint folder for a built-in space's canonical slots (default: the
             shipped weights); refused for any other space.
     """
@@ -265,7 +268,7 @@ class PNAGStrategy(Strategy):
             n_startup=n_startup,
             pool_size=pool_size,
             cfg_scale=cfg_scale,
-            online_training=online_training or OnlineTraining(),
+            online_training=online_training,
             owner="PNAGStrategy",
         )
         self._proposals = _PNAGProposals(options, weights)
@@ -305,13 +308,14 @@ class PNAGEvolution(RegularizedEvolution):
 
     Args:
         seed: Seed of the candidate pools and of the random start (None: drawn once).
-        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
-            before PNAG's online model takes over).
+        n_startup: Results before a surrogate ranks candidates (a user's space with
+            ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
             for a user's space.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
-        online_training: Training budget of the online model for a user's space.
+        online_training: None (default): a user's space is searched by Optuna's TPE (see
+            ``pnag_sampler.search.tpe``); an ``OnlineTraining`` budget: by PNAG learned online.
         weights: Checkpoint folder for a built-in space's canonical slots (default: the
             shipped weights); refused for any other space.
         **evolution_options: ``RegularizedEvolution``'s own arguments (population size, ...).
@@ -334,7 +338,7 @@ class PNAGEvolution(RegularizedEvolution):
             n_startup=n_startup,
             pool_size=pool_size,
             cfg_scale=cfg_scale,
-            online_training=online_training or OnlineTraining(),
+            online_training=online_training,
             owner="PNAGEvolution",
         )
         self._weights = weights
@@ -378,8 +382,8 @@ class PNAGTuner(Tuner):
     Args:
         optimize_mode: ``"maximize"`` or ``"minimize"`` the reported metric.
         seed: Seed of the candidate pools and of the random start (None: drawn once).
-        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
-            before PNAG's online model takes over).
+        n_startup: Results before a surrogate ranks candidates (a user's space with
+            ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
             for a user's space.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling

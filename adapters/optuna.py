@@ -8,12 +8,15 @@ it in the trial's system attributes, and answers every slot from it. Nothing liv
 process: evaluated and pending architectures are read back from the study's storage on every
 proposal, so several processes can share one study.
 
-Any other parameters (a user's own space) are modelled too: the parameters every completed trial
-has (Optuna's intersection search space, as GPSampler uses) become a
+Any other parameters (a user's own space, which no checkpoint knows) go to the independent
+sampler, by default Optuna's TPESampler: there TPE beat PNAG learned online at a fraction of the
+cost (docs: Benchmarks), so the default never makes a user's space worse than TPE. With an
+``online_training`` budget they are modelled instead: the parameters every completed trial has
+(Optuna's intersection search space, as GPSampler uses) become a
 ``pnag_sampler.spaces.parameters.ParameterSpace``; an online PNAG learns its structure from
 samples of it and its conditional generator from the completed trials. Parameters outside that
-set (conditional or dynamic ones) go to an independent sampler, with one warning per parameter,
-as Optuna's GPSampler does.
+set (conditional or dynamic ones) still go to the independent sampler, with one warning per
+parameter, as Optuna's GPSampler does.
 
 Two ways to combine PNAG with another sampler (the paper's Fig. 1), one argument each:
 ``base_sampler`` lets PNAG design the first ``n_pnag_trials`` trials and then hands the study over
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
@@ -134,21 +137,26 @@ class PNAGSampler(BaseSampler):
         n_startup_trials: Built-in spaces whose weights carry no task-aware surrogate (DARTS,
             MobileNetV3, AutoFormer): trials proposed in the generator's own order (most
             frequently generated first) before a ridge surrogate ranks candidates by expected
-            improvement; with one (NB201, NAS-Bench-Graph) it ranks from the first trial
-            (zero-shot). A user's space: completed trials sampled by the independent sampler
-            before PNAG's online model takes over.
+            improvement (None: 3); with one (NB201, NAS-Bench-Graph) it ranks from the first
+            trial (zero-shot). A user's space: the default TPESampler's ``n_startup_trials``
+            (None: TPE's own default), or with ``online_training`` the completed trials sampled
+            by the independent sampler before PNAG's online model takes over (None: 3).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256 for
             a user's space (its online model regenerates pools after every refit).
         cfg_scale: Classifier-free guidance weight towards the top-performance condition; None:
             the checkpoint's recorded sampling setting where it has one (DARTS, MobileNetV3,
             AutoFormer), else 2.0. A value given here always wins.
         weights: Checkpoint folder per space name, instead of the shipped weights.
-        independent_sampler: Sampler for parameters PNAG does not model (default RandomSampler).
+        independent_sampler: Sampler for parameters PNAG does not model: a user's own
+            parameters unless ``online_training`` is given, and conditional ones (default
+            ``TPESampler(seed=seed)``, with ``n_startup_trials`` if given).
         base_sampler: If given, the sampler that takes over after ``n_pnag_trials`` trials.
         n_pnag_trials: Number of trials PNAG designs before handing over to ``base_sampler``.
         acquisition_sampler: A TPESampler or GPSampler whose acquisition function ranks PNAG's
             candidate pool (instead of PNAG's own surrogate), once that sampler has a model.
-        online_training: Training budget of the online model for a user's space.
+        online_training: None (default): a user's space goes to ``independent_sampler``. An
+            ``OnlineTraining`` budget: PNAG learns the space online within it (slower, and on
+            the spaces measured no better than TPE).
         warn_independent_sampling: Warn once per parameter that goes to the independent sampler.
         candidate_source: ``"generated"`` (PNAG) or ``"uniform"``: rank uniform samples of a
             built-in space with the same surrogate instead of generated candidates, the control
@@ -159,7 +167,7 @@ class PNAGSampler(BaseSampler):
         self,
         *,
         seed: int | None = None,
-        n_startup_trials: int = 3,
+        n_startup_trials: int | None = None,
         pool_size: int | None = None,
         cfg_scale: float | None = None,
         weights: dict[str, str] | None = None,
@@ -174,11 +182,11 @@ class PNAGSampler(BaseSampler):
         try:
             self._options = SearchOptions(
                 seed=seed,
-                n_startup=n_startup_trials,
+                n_startup=3 if n_startup_trials is None else n_startup_trials,
                 pool_size=pool_size,
                 cfg_scale=cfg_scale,
                 candidate_source=candidate_source,
-                online_training=online_training or OnlineTraining(),
+                online_training=online_training,
                 owner="PNAGSampler",
             )
         except ValueError as error:  # name the argument as the user wrote it
@@ -190,7 +198,11 @@ class PNAGSampler(BaseSampler):
         if acquisition_sampler is not None:
             compat.check_supported(acquisition_sampler)
         self._weights = dict(weights or {})
-        self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
+        if independent_sampler is None:
+            independent_sampler = (
+                TPESampler(seed=seed) if n_startup_trials is None else TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+            )
+        self._independent_sampler = independent_sampler
         self._base_sampler = base_sampler
         self._n_pnag_trials = n_pnag_trials
         self._acquisition_sampler = acquisition_sampler
@@ -231,6 +243,9 @@ class PNAGSampler(BaseSampler):
         compat.raise_if_multi_objective(self, study)
         if (base := self._handed_over(trial)) is not None:
             return base.infer_relative_search_space(study, trial)
+        if self._options.online_training is None:  # a user's space is the independent sampler's
+            relative = self._independent_sampler.infer_relative_search_space(study, trial)
+            return {name: distribution for name, distribution in relative.items() if _space_of_param(name) is None}
         return {
             name: distribution
             for name, distribution in self._intersection.calculate(study).items()
@@ -243,6 +258,8 @@ class PNAGSampler(BaseSampler):
             return base.sample_relative(study, trial, search_space)
         if not search_space:
             return {}
+        if self._options.online_training is None:
+            return self._independent_sampler.sample_relative(study, trial, search_space)
         with self._lock:
             return self._sample_configuration(study, trial, search_space)
 
@@ -256,7 +273,7 @@ class PNAGSampler(BaseSampler):
             expected = tuple(space.parameter_choices()[slot])
             if tuple(param_distribution.choices) == expected:
                 return self._architecture_params(study, trial, space)[slot]
-        if self._warn_independent_sampling and param_name not in self._warned_params:
+        if self._options.online_training is not None and self._warn_independent_sampling and param_name not in self._warned_params:
             if len(compat.completed_trials(study)) >= max(1, self._options.n_startup):
                 self._warned_params.add(param_name)
                 optuna.logging.get_logger(__name__).warning(

@@ -3,8 +3,9 @@
 - A config space of a built-in architecture space (``architecture_config_space``, keys
   ``"<space>/<slot>"`` as in Optuna) is searched with the shipped pretrained generator:
   zero-shot first, then ranked by a surrogate that adapts to the results (the guided search loop).
-- Any other config space (choice, randint, uniform, loguniform, finrange, ...) is modelled as a
-  user's parameter space: a random start, then an online PNAG.
+- Any other config space (choice, randint, uniform, loguniform, finrange, ...) is a user's
+  parameter space: searched by Optuna's TPE, or, given an ``online_training`` budget, a random
+  start and then an online PNAG.
 
 Syne Tune passes metrics to searchers as values to minimise; PNAG's scores are their negatives.
 Syne Tune's ``suggest()`` gets no trial id, so pending configurations are tracked in suggestion
@@ -77,13 +78,14 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
             ``architecture_config_space``, use the pretrained generator).
         points_to_evaluate: Configurations suggested first, in order.
         random_seed: Syne Tune's seed, also the search's.
-        n_startup: Results before a surrogate ranks candidates (a user's space: random samples
-            before PNAG's online model takes over).
+        n_startup: Results before a surrogate ranks candidates (a user's space with
+            ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
             for a user's space.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
-        online_training: Training budget of the online model for a user's space.
+        online_training: None (default): a user's space is searched by Optuna's TPE (see
+            ``pnag_sampler.search.tpe``); an ``OnlineTraining`` budget: by PNAG learned online.
         weights: Checkpoint folder for a built-in space's canonical slots (default: the
             shipped weights); refused for any other space.
     """
@@ -106,7 +108,7 @@ class PNAGSearcher(SingleObjectiveBaseSearcher):
             n_startup=n_startup,
             pool_size=pool_size,
             cfg_scale=cfg_scale,
-            online_training=online_training or OnlineTraining(),
+            online_training=online_training,
             owner="PNAGSearcher",
         )
         self._search = configuration_search(

@@ -4,6 +4,7 @@ import math
 import multiprocessing
 import os
 import uuid
+import warnings
 
 import numpy as np
 import optuna
@@ -175,16 +176,57 @@ def test_conditional_parameters_warn_once_and_use_the_independent_sampler(caplog
     assert (("x", repr(optuna.distributions.IntDistribution(0, 9))),) in sampler._configuration_searches
 
 
+def _mixed_objective(trial):
+    lr = trial.suggest_float("lr", 1e-5, 1.0, log=True)
+    width = trial.suggest_int("width", 16, 256, step=16)
+    act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
+    return (math.log10(lr) + 2.0) ** 2 + ((width - 128) / 64) ** 2 + (0.0 if act == "gelu" else 1.0)
+
+
+def test_a_users_space_is_tpes_by_default():
+    """No checkpoint knows a user's space: PNAGSampler proposes what TPESampler with the same
+    seed proposes, trial for trial, and warns about nothing."""
+    pnag = optuna.create_study(sampler=PNAGSampler(seed=3))
+    tpe = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pnag.optimize(_mixed_objective, n_trials=25)
+    tpe.optimize(_mixed_objective, n_trials=25)
+    assert [t.params for t in pnag.trials] == [t.params for t in tpe.trials]
+
+
+def test_the_framework_neutral_search_proposes_tpes_configurations_and_never_repeats_in_a_finite_space():
+    from pnag_sampler.search.configurations import ConfigurationSearch
+    from pnag_sampler.search.options import SearchOptions
+    from pnag_sampler.search.tpe import optuna_distribution
+    from pnag_sampler.spaces.parameters import Parameter
+
+    parameters = [Parameter("lr", low=1e-5, high=1.0, log=True), Parameter("width", low=16, high=256, step=16, integer=True)]
+    search = ConfigurationSearch(parameters, SearchOptions(seed=5))
+    tpe = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=5))
+    distributions = {p.name: optuna_distribution(p) for p in parameters}
+    evaluated = []
+    for _ in range(15):
+        trial = tpe.ask(distributions)
+        configuration = search.propose(evaluated)
+        assert configuration == trial.params
+        score = -((math.log10(configuration["lr"]) + 2.0) ** 2) - ((configuration["width"] - 128) / 64) ** 2
+        tpe.tell(trial, -score)
+        evaluated.append((configuration, score))
+    finite = ConfigurationSearch([Parameter("a", choices=(1, 2, 3)), Parameter("b", choices=("x", "y"))], SearchOptions(seed=0))
+    results: list = []
+    for _ in range(6):
+        configuration = finite.propose(results)
+        assert configuration not in [c for c, _ in results]
+        results.append((configuration, float(configuration["a"])))
+    assert finite.propose(results) is None  # all six tried
+
+
 def test_user_space_is_learned_online_and_beats_its_random_start():
     """A mixed space (log float, int with step, categorical): after the random start the online
     model proposes every trial, refits as results come in, and improves on the start."""
 
-    def objective(trial):
-        lr = trial.suggest_float("lr", 1e-5, 1.0, log=True)
-        width = trial.suggest_int("width", 16, 256, step=16)
-        act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
-        return (math.log10(lr) + 2.0) ** 2 + ((width - 128) / 64) ** 2 + (0.0 if act == "gelu" else 1.0)
-
+    objective = _mixed_objective
     budget = OnlineTraining(structure_samples=512, autoencoder_epochs=10, prior_samples=512, transformer_epochs=5)
     starts, online_bests = [], []
     for seed in range(3):  # one short study can miss (seed 0 settles next to its start's best)

@@ -9,7 +9,8 @@ to try next (``configuration_search`` picks it, for every adapter in one place):
   slots under canonical names (``"<space>/<slot>"``, what ``suggest_architecture``,
   ``architecture_config_space`` and ``ArchitectureModelSpace`` produce): the shipped (or given)
   weights and the guided search loop;
-- ``ConfigurationSearch`` for any other space: a random start, then PNAG learned online.
+- ``ConfigurationSearch`` for any other space: Optuna's TPE (``search.tpe``), or, given an
+  online training budget, a random start and then PNAG learned online.
 
 Nothing here remembers results between calls except the online model itself, so an adapter can
 rebuild the history from its framework's own records (storage, state dicts).
@@ -29,27 +30,34 @@ from pnag_sampler.generator import PNAG
 from pnag_sampler.search.guided import GuidedSearch
 from pnag_sampler.search.online import OnlineSearch
 from pnag_sampler.search.options import SearchOptions
+from pnag_sampler.search.tpe import TPEConfigurations
 from pnag_sampler.spaces import SPACE_NAMES, get_space
 from pnag_sampler.spaces.base import SearchSpace
 from pnag_sampler.spaces.parameters import Parameter, ParameterSpace
 
 Configuration = dict[str, Any]
+#: TPE proposals tried per call before an unseen configuration is drawn uniformly (finite spaces)
+TPE_DRAWS = 8
 #: scores candidate configurations with another optimiser's acquisition; None = not ready yet
 Ranker = Callable[[list[Configuration]], "np.ndarray | None"]
 
 
 class ConfigurationSearch:
-    """Uniform random configurations for the first ``n_startup`` results, then PNAG's online model."""
+    """A user's space: TPE's proposals, or with ``options.online_training``, uniform random
+    configurations for the first ``n_startup`` results and then PNAG's online model."""
 
     def __init__(self, parameters: Sequence[Parameter], options: SearchOptions, *, name: str = "parameters") -> None:
         self.space = ParameterSpace(parameters, name=name)
         self.options = options
         self._rng = np.random.default_rng(options.seed)
         self._online: OnlineSearch | None = None
+        self._tpe = TPEConfigurations(parameters, seed=options.drawn_seed) if options.online_training is None else None
 
     def reseed(self, seed: int | None = None) -> None:
-        """New randomness for values drawn inside bins and for the random start."""
+        """New randomness for values drawn inside bins, for the random start and for TPE."""
         self._rng = np.random.default_rng(seed)
+        if self._tpe is not None:
+            self._tpe.reseed()
 
     def key(self, configuration: Mapping[str, Any]) -> str | None:
         """The canonical (group) string of a configuration, None if it does not fit this space."""
@@ -59,7 +67,8 @@ class ConfigurationSearch:
             return None
 
     def in_startup(self, results: int) -> bool:
-        return results < max(1, self.options.n_startup)
+        """Still in the random start of the online model (TPE keeps its own start)."""
+        return self._tpe is None and results < max(1, self.options.n_startup)
 
     def propose(
         self,
@@ -82,6 +91,14 @@ class ConfigurationSearch:
         seen = set(best) | {k for k in map(self.key, pending) if k is not None}
         if self.space.is_finite and len(seen) >= self.space.size:
             return None
+        if self._tpe is not None:
+            # in a finite space a search never repeats itself: TPE draws again, a few times,
+            # when its proposal was evaluated or is pending, then an unseen configuration is drawn
+            for _ in range(TPE_DRAWS):
+                configuration = self._tpe.propose(evaluated)
+                if not self.space.is_finite or self.key(configuration) not in seen:
+                    return configuration
+            return self._random_unseen(seen)
         if self.in_startup(len(evaluated)):
             return self._random_unseen(seen)
         if self._online is None:

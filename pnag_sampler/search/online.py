@@ -34,6 +34,8 @@ class OnlineSearch:
         self.space = space
         self.options = options
         self.seed = seed = options.drawn_seed
+        if options.online_training is None:
+            raise ValueError(f"{options.owner}: learning a space online needs an online_training budget")
         self.training = training = options.online_training
         rng = np.random.default_rng(seed)
         self._samples = space.sample(rng, training.structure_samples)
