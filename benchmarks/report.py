@@ -257,6 +257,48 @@ def optuna_overhead(results: dict) -> list[str]:
     return lines
 
 
+def user_spaces(results: dict) -> list[str]:
+    quality, cost, first, suite, targets = (
+        results["quality"],
+        results["cost_per_trial"],
+        results["first_ask"],
+        results["conformance"],
+        results["targets"],
+    )
+    horizons = list(quality["tpe"]["mean_best_at"])
+    lines = [
+        f"{results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start. "
+        f"Mixed 6-parameter space (lower is better), mean best value over seeds:",
+        "",
+        "| sampler | seeds | " + " | ".join(f"after {n}" for n in horizons) + " | TPE on the same seeds | s per study |",
+        "|---|---|" + "---|" * len(horizons) + "---|---|",
+    ]
+    tpe_runs = quality["tpe"]["best_at_per_seed"]
+    for name, row in quality.items():
+        same = " / ".join(f"{sum(tpe_runs[n][: row['seeds']]) / row['seeds']:.4f}" for n in horizons)
+        lines.append(
+            f"| {name} | {row['seeds']} | "
+            + " | ".join(f"{row['mean_best_at'][n]:.4f}" for n in horizons)
+            + f" | {same} | {row['seconds_per_study']:.2f} |"
+        )
+    nni, syne = results["nni"], results["syne_tune"]
+    lines += [
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| first ask, user's space / NB201 (fresh process, median of {len(first['mixed']['seconds'])}) | "
+        f"{first['mixed']['median_s']:.2f} s / {first['nb201']['median_s']:.2f} s | <= {targets['first_ask_s']['mixed']:g} s / <= {targets['first_ask_s']['nb201']:g} s |",
+        f"| ask + tell at 100 trials, ratio to TPE, NB201 / user's space | {cost['nb201']['ratio']:.2f} / {cost['mixed']['ratio']:.2f} | "
+        f"<= {targets['cost_ratio_to_tpe']['nb201']:g} / <= {targets['cost_ratio_to_tpe']['mixed']:g} |",
+        f"| Optuna's conformance suite (Basic + Relative): PNAG / TPE | {suite['pnag']['seconds']:.1f} s / {suite['tpe']['seconds']:.1f} s "
+        f"(ratio {suite['ratio']:.2f}; {suite['pnag']['summary']}) | ratio <= {targets['conformance_ratio']:g} |",
+        f"| NNI: `examples/nni_nas.py`, PNAGStrategy, {nni['trials']} models trained 1 epoch | {nni['seconds']:.1f} s | <= {targets['nni_s']:g} s |",
+        f"| Syne Tune: PNAGSearcher, {syne['trials_run']} trials ({syne['distinct_configurations']} distinct), {syne['workers']} workers, simulated | "
+        f"{syne['seconds']:.1f} s | <= {targets['syne_tune_s']:g} s |",
+    ]
+    return lines
+
+
 def more_spaces(results: dict) -> list[str]:
     lines = [
         f"{results['n']} generated per space and setting (seed {results['seed']}); modules built and run for the delivered ones of the defaults setting (1 image, 1 CPU thread):",
@@ -563,6 +605,7 @@ TABLES = (
     (("shipped_weights.json",), shipped_weights),
     (("optuna_study/studies.json",), optuna_study),
     (("optuna_overhead.json",), optuna_overhead),
+    (("user_spaces.json",), user_spaces),
     (("install_footprint.json",), install_footprint),
     (("cold_start.json",), cold_start),
     (("long_study.json",), long_study),

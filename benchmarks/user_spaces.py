@@ -16,7 +16,8 @@
   model); Syne Tune: 40 trials, 4 workers, simulated, PNAGSearcher over NAS-Bench-Graph's link
   and four operations written as a user writes them (``choice``s with their own names).
 
-The load average at the start is recorded. Writes benchmarks/results/user_spaces.json.
+The load average at the start is recorded (with ``--parts``, that of the latest run). Writes
+benchmarks/results/user_spaces.json.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def quality(seeds: int, online_seeds: int, trials: int) -> dict:
 
 def cost_per_trial() -> dict:
     import optuna
-
     from optuna_overhead import mixed_objective
+
     from pnag_sampler import PNAGSampler, suggest_architecture
     from pnag_sampler.data import get_benchmark
     from pnag_sampler.harness.problems import held_out_weights
@@ -185,7 +186,11 @@ def conformance() -> dict:
             out = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)], capture_output=True, text=True, cwd=folder
             )
-            rows[name] = {"seconds": time.perf_counter() - began, "summary": out.stdout.strip().splitlines()[-1], "returncode": out.returncode}
+            rows[name] = {
+                "seconds": time.perf_counter() - began,
+                "summary": out.stdout.strip().splitlines()[-1],
+                "returncode": out.returncode,
+            }
     rows["ratio"] = rows["pnag"]["seconds"] / rows["tpe"]["seconds"]
     return rows
 
@@ -209,6 +214,7 @@ def syne_tune_searcher(trials: int = 40, workers: int = 4) -> dict:
     import logging
 
     import numpy as np
+    from pnag_sampler.adapters.syne_tune import PNAGSearcher, tabular_blackbox
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
@@ -216,8 +222,6 @@ def syne_tune_searcher(trials: int = 40, workers: int = 4) -> dict:
     from syne_tune.config_space import choice
     from syne_tune.experiments import load_experiment
     from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
-
-    from pnag_sampler.adapters.syne_tune import PNAGSearcher, tabular_blackbox
 
     logging.getLogger("syne_tune").setLevel(logging.WARNING)
     canonical = tabular_blackbox("nasbench_graph", "cora")
@@ -231,7 +235,9 @@ def syne_tune_searcher(trials: int = 40, workers: int = 4) -> dict:
         fidelity_values=np.array([1]),
         objectives_names=canonical.objectives_names,
     )
-    scheduler = SingleObjectiveScheduler(config_space, metric="validation_error", do_minimize=True, searcher=PNAGSearcher(config_space, random_seed=0))
+    scheduler = SingleObjectiveScheduler(
+        config_space, metric="validation_error", do_minimize=True, searcher=PNAGSearcher(config_space, random_seed=0)
+    )
     with tempfile.TemporaryDirectory() as home:
         previous = os.environ.get("HOME")
         os.environ["HOME"] = home  # Syne Tune writes ~/syne-tune
@@ -268,13 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--online-seeds", type=int, default=2)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--parts", nargs="+", help="rerun only these parts, keeping the others from --out")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
     args = parser.parse_args(argv)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     load = os.getloadavg()[0]
-    result = {"load_average_at_start": load, "cpus": os.cpu_count(), "trials": args.trials}
+    result = json.loads(args.out.read_text()) if args.parts else {}
+    result |= {"load_average_at_start": load, "cpus": os.cpu_count(), "trials": args.trials}
     parts = {
         "quality": lambda: quality(args.seeds, args.online_seeds, args.trials),
         "cost_per_trial": cost_per_trial,
@@ -284,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         "syne_tune": syne_tune_searcher,
     }
     for name, part in parts.items():
+        if args.parts and name not in args.parts:
+            continue
         began = time.perf_counter()
         result[name] = part()
         print(f"{name}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.stats import rankdata
 
 from pnag_sampler.errors import InvalidScoreError
 
@@ -16,6 +15,8 @@ def performance_quantiles(scores: Mapping[str, np.ndarray]) -> np.ndarray:
     Quantiles, not raw scores, make tasks with different accuracy ranges comparable, and make
     ``performance=1.0`` mean "the best there is" on any task.
     """
+    from scipy.stats import rankdata  # training only: keeps scipy.stats out of a search's start
+
     if not scores:
         raise ValueError("need the scores of at least one task")
     quantiles = []

@@ -27,8 +27,7 @@ Short settings: when ``PNAG_DOCS_SHORT`` is set and not ``0`` (this test sets it
 it is already set), budgets are rewritten before a block runs, so the pages keep the settings
 a user would run: ``n_trials=N``, NNI's ``max_trial_number = N``, Syne Tune's
 ``max_num_trials_started`` / ``max_num_trials_completed`` / ``max_num_evaluations`` to at most
-3 (on a user's own space that is the random start: PNAG's online model, minutes of training on
-a CPU, is not trained); ``max_wallclock_time`` to at most 10 s; the CLI's ``-n`` to at most 10,
+3; ``max_wallclock_time`` to at most 10 s; the CLI's ``-n`` to at most 10,
 ``--trials`` to 2, ``--seeds`` to 1, ``--budget`` to 3, ``--jobs`` to 1, and a ``pnag study``
 without ``--trials`` / ``--seeds`` (the main job's 20 trials x 5 seeds) gets ``--trials 2 --seeds 1``.
 ``PNAG_DOCS_SHORT=0 pytest tests/test_docs.py`` runs every block as written.
