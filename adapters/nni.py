@@ -243,7 +243,7 @@ class PNAGStrategy(Strategy):
         n_startup: Results before a surrogate ranks candidates (a user's space with
             ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
-            for a user's space.
+            for PNAG learned online.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
         online_training: None (default): a user's space is searched by Optuna's TPE (see
@@ -311,7 +311,7 @@ class PNAGEvolution(RegularizedEvolution):
         n_startup: Results before a surrogate ranks candidates (a user's space with
             ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
-            for a user's space.
+            for PNAG learned online.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
         online_training: None (default): a user's space is searched by Optuna's TPE (see
@@ -385,7 +385,7 @@ class PNAGTuner(Tuner):
         n_startup: Results before a surrogate ranks candidates (a user's space with
             ``online_training``: random samples before PNAG's online model takes over).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256
-            for a user's space.
+            for PNAG learned online.
         cfg_scale: Classifier-free guidance weight; None: the checkpoint's recorded sampling
             setting where it has one, else 2.0. A value given here always wins.
         weights: Checkpoint folder for a built-in space's canonical slots (default: the

@@ -143,7 +143,7 @@ class PNAGSampler(BaseSampler):
             (None: TPE's own default), or with ``online_training`` the completed trials sampled
             by the independent sampler before PNAG's online model takes over (None: 3).
         pool_size: Candidates generated per pool round; None: 512 for a built-in space, 256 for
-            a user's space (its online model regenerates pools after every refit).
+            PNAG learned online (it regenerates pools after every refit).
         cfg_scale: Classifier-free guidance weight towards the top-performance condition; None:
             the checkpoint's recorded sampling setting where it has one (DARTS, MobileNetV3,
             AutoFormer), else 2.0. A value given here always wins.
