@@ -17,7 +17,9 @@ EXAMPLES = Path(__file__).parents[1] / "examples" / "syne_tune"
 
 def run(tmp_path, script: str, *args: str) -> dict:
     env = {**os.environ, "HOME": str(tmp_path)}  # Syne Tune writes ~/syne-tune
-    result = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--json"], capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args, "--json"], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads([line for line in result.stdout.splitlines() if line.startswith("{")][-1])
 
@@ -82,6 +84,7 @@ def test_a_crashing_trial_is_reported_through_the_tuner_and_never_retried(tmp_pa
     from syne_tune.optimizer.schedulers.single_objective_scheduler import SingleObjectiveScheduler
 
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "syne-tune"))
+    monkeypatch.chdir(tmp_path)  # LocalBackend probes for GPUs into ./std.out
     script = tmp_path / "trial.py"
     script.write_text(FAILING_SCRIPT)
     space = {"x": choice([1, 2, 3, 4, 5])}
