@@ -29,25 +29,10 @@ def test_generate_json_contract(space):
 
 
 def test_generate_with_trained_weights_folder(tmp_path):
-    train = pnag(
-        "train",
-        "--space",
-        "nb201",
-        "--out",
-        str(tmp_path / "w"),
-        "--tasks",
-        "cifar10",
-        "--fraction",
-        "0.02",
-        "--stage1-epochs",
-        "1",
-        "--stage2-epochs",
-        "1",
-        "--surrogate-steps",
-        "20",
-        "--quiet",
-        "--json",
-    )
+    # a tiny run: 2% of the cells, one epoch per stage
+    arguments = ["--space", "nb201", "--out", str(tmp_path / "w"), "--tasks", "cifar10", "--fraction", "0.02"]
+    arguments += ["--stage1-epochs", "1", "--stage2-epochs", "1", "--surrogate-steps", "20", "--quiet"]
+    train = pnag("train", *arguments, "--json")
     assert train.returncode == 0, train.stderr
     summary = json.loads(train.stdout)
     assert summary["tasks"] == ["cifar10"] and summary["trained_architectures"] == 312
@@ -57,25 +42,7 @@ def test_generate_with_trained_weights_folder(tmp_path):
     config = json.loads((tmp_path / "w" / "config.json").read_text())
     assert config["metadata"]["training"]["device"] == "cpu" and "training_progress" not in config
     # a finished run has nothing to resume: one clear error, the checkpoint untouched
-    again = pnag(
-        "train",
-        "--space",
-        "nb201",
-        "--out",
-        str(tmp_path / "w"),
-        "--tasks",
-        "cifar10",
-        "--fraction",
-        "0.02",
-        "--stage1-epochs",
-        "1",
-        "--stage2-epochs",
-        "1",
-        "--surrogate-steps",
-        "20",
-        "--resume",
-        "--quiet",
-    )
+    again = pnag("train", *arguments, "--resume")
     assert again.returncode == 2 and "no unfinished run to resume" in again.stderr
     assert json.loads((tmp_path / "w" / "config.json").read_text()) == config
 

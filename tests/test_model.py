@@ -8,11 +8,16 @@ from pnag_sampler.model.autoencoder import ArchitectureAutoencoder, AutoencoderC
 from pnag_sampler.model.condition import ConditionLayout
 from pnag_sampler.model.graph_tensors import dags_to_tensors, tensors_to_dags
 from pnag_sampler.model.quantizer import MultiScaleQuantizer
-from pnag_sampler.model.sampling import sample_indices
+from pnag_sampler.model.sampling import sample_index_chunks
 from pnag_sampler.model.scales import coarsen_architecture, interpolation_matrix, pooling_matrix, regions, scale_structures
 from pnag_sampler.model.training import train_autoencoder
 from pnag_sampler.model.transformer import ScaleTransformer, TransformerConfig, filter_logits
 from pnag_sampler.spaces import get_space
+
+
+def sample_indices(*args, **kwargs) -> list[torch.Tensor]:
+    """The whole batch's codes per scale: every chunk of ``sample_index_chunks`` joined."""
+    return [torch.cat(scale) for scale in zip(*sample_index_chunks(*args, **kwargs))]
 
 
 @pytest.fixture(scope="module")

@@ -35,8 +35,18 @@ def sample_index_chunks(
     top_p: float | None = None,
     generator: torch.Generator | None = None,
 ) -> Iterator[list[torch.Tensor]]:
-    """Code indices of consecutive row chunks of one batch: per chunk, one (rows, n, n) tensor
-    per scale. ``chunk_rows`` None: the whole batch at once. See ``sample_indices``."""
+    """Sample code indices for every scale, in consecutive row chunks of one batch: each chunk
+    is one (rows, n, n) tensor per scale, computed when the iterator reaches it. ``chunk_rows``
+    None: the whole batch at once; the codes do not depend on it.
+
+    ``condition`` None generates unconditionally from the learned null condition (``batch``
+    rows), the same embedding that classifier-free guidance contrasts against.
+
+    ``cfg_scale`` is the classifier-free guidance weight w in ``u + w (c - u)``: 1 uses the
+    conditional logits alone, larger values push harder towards the condition.
+
+    Arguments are checked and the noise is drawn on the call, before any chunk is asked for.
+    """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     if condition is None:
@@ -54,9 +64,9 @@ def sample_index_chunks(
         torch.empty(batch * n * n, codebook).exponential_(1, generator=generator).view(batch, n * n, codebook) for n in quantizer.scales
     ]
     step_rows = chunk_rows or batch
-    for first in range(0, batch, step_rows):
-        rows = slice(first, min(first + step_rows, batch))
-        yield _sample_chunk(
+    chunks = [slice(first, min(first + step_rows, batch)) for first in range(0, batch, step_rows)]
+    return (
+        _sample_chunk(
             transformer,
             quantizer,
             condition_embedding[rows],
@@ -67,8 +77,11 @@ def sample_index_chunks(
             top_k,
             top_p,
         )
+        for rows in chunks
+    )
 
 
+@torch.no_grad()
 def _sample_chunk(
     transformer: ScaleTransformer,
     quantizer: MultiScaleQuantizer,
@@ -110,42 +123,3 @@ def _sample_chunk(
     finally:
         transformer.set_caching(False)
     return indices
-
-
-def sample_indices(
-    transformer: ScaleTransformer,
-    quantizer: MultiScaleQuantizer,
-    condition: torch.Tensor | None,
-    *,
-    batch: int | None = None,
-    chunk_rows: int | None = None,
-    cfg_scale: float = 1.0,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    generator: torch.Generator | None = None,
-) -> list[torch.Tensor]:
-    """Sample code indices for every scale, one (B, n, n) tensor per scale.
-
-    ``condition`` None generates unconditionally from the learned null condition (``batch``
-    rows), the same embedding that classifier-free guidance contrasts against.
-
-    ``cfg_scale`` is the classifier-free guidance weight w in ``u + w (c - u)``: 1 uses the
-    conditional logits alone, larger values push harder towards the condition. ``chunk_rows``
-    bounds memory without changing the result.
-    """
-    chunks = list(
-        sample_index_chunks(
-            transformer,
-            quantizer,
-            condition,
-            batch=batch,
-            chunk_rows=chunk_rows,
-            cfg_scale=cfg_scale,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            generator=generator,
-        )
-    )
-    return [torch.cat(scale) for scale in zip(*chunks)]

@@ -59,6 +59,8 @@ class GuidedSearch:
         #: for spaces where one string stands for many configurations (binned continuous
         #: parameters), seen strings may be proposed again once no unseen one is left
         self.allow_repeats = allow_repeats
+        #: ``PNAG.generate`` keyword arguments of every pool round
+        self._generation_settings = options.generation_settings(model.generation_defaults())
         self._pools: list[list[tuple[str, Dag, int]]] = []
         #: the round being built ahead of need: its cache key, counts so far, remaining chunks
         self._building: tuple[str | None, Counter[str], Iterator[list[str]]] | None = None
@@ -82,8 +84,7 @@ class GuidedSearch:
             seed = self.seed + len(self._pools)
             key = None
             if self.model.fingerprint is not None and self.options.candidate_source != "uniform":
-                settings = self.options.generation_settings(self.model.generation_defaults())
-                key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=settings)
+                key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=self._generation_settings)
             if key is not None and not self._pools:
                 self._add_round(shared_pool(key, lambda: _most_common(self._round_chunks(seed))))
                 return
@@ -112,8 +113,7 @@ class GuidedSearch:
         if self.options.candidate_source == "uniform":
             yield [self.space.to_string(dag) for dag in self.space.sample(np.random.default_rng(seed), self.pool_size)]
             return
-        settings = self.options.generation_settings(self.model.generation_defaults())
-        for generation in self.model.generate_chunks(self.pool_size, **settings, seed=seed):
+        for generation in self.model.generate_chunks(self.pool_size, **self._generation_settings, seed=seed):
             yield [self.space.to_string(dag) for dag in generation.architectures]
 
     def candidates(self, seen: Collection[str]) -> list[str]:
