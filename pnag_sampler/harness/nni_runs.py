@@ -16,12 +16,16 @@ import os
 import tempfile
 import time
 
+# before the first nni import, as in pnag_sampler.adapters.nni: otherwise nni.nas imports
+# pytorch_lightning (a `pnag bench` process may import this module first)
+os.environ.setdefault("NNI_FRAMEWORK", "none")
+
 from nni.nas.evaluator import FunctionalEvaluator  # noqa: E402  (after NNI_FRAMEWORK)
 from nni.nas.execution import SequentialExecutionEngine  # noqa: E402
 from nni.nas.space import RawFormatModelSpace  # noqa: E402
 from nni.nas.strategy import RegularizedEvolution  # noqa: E402
 
-from pnag_sampler.adapters.nni import ArchitectureModelSpace, PNAGEvolution, nni  # sets NNI_FRAMEWORK first
+from pnag_sampler.adapters.nni import ArchitectureModelSpace, PNAGEvolution, nni  # noqa: E402
 from pnag_sampler.harness.problems import FAILED, Problem, Run
 
 POPULATION, TOURNAMENT = 10, 3
