@@ -1,7 +1,9 @@
 """Optuna adapter: ``PNAGSampler`` and ``suggest_architecture``.
 
 An architecture of a built-in space is suggested as one categorical parameter per slot, named
-``"<space>/<slot>"`` (for NB201: ``"nb201/1<-0"`` ... ``"nb201/3<-2"``). When PNAGSampler is asked
+``"<space>/<slot>"`` (for NB201: ``"nb201/1<-0"`` ... ``"nb201/3<-2"``); HPOLib's FCNet (``hpolib``),
+which users write as their own calls, is its nine typed ``suggest_*`` calls under the
+hyperparameters' names and ranges. When PNAGSampler is asked
 for the first of them in a trial, it proposes a whole architecture with the pretrained generator
 (zero-shot on the first trial, ranked by a surrogate that adapts to the study's results), stores
 it in the trial's system attributes, and answers every slot from it. Nothing lives only in this
@@ -28,6 +30,7 @@ candidates the acquisition is maximised over).
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -46,8 +49,9 @@ from pnag_sampler.adapters import optuna_compat as compat
 
 from pnag_sampler.errors import InvalidArchitectureError
 from pnag_sampler.search.options import OnlineTraining, SearchOptions
-from pnag_sampler.spaces import SPACE_NAMES, get_space
-from pnag_sampler.spaces.base import SearchSpace
+from pnag_sampler.search.tpe import optuna_distribution
+from pnag_sampler.spaces import HYPERPARAMETER_NAMES, SPACE_NAMES, get_space
+from pnag_sampler.spaces.base import Dag, SearchSpace
 from pnag_sampler.spaces.parameters import Parameter
 
 if TYPE_CHECKING:
@@ -80,21 +84,76 @@ def _param_name(space: SearchSpace, slot: str) -> str:
 def suggest_architecture(trial: optuna.trial.BaseTrial, space: str) -> str:
     """Suggest an architecture of a built-in space on ``trial``; returns its canonical string.
 
-    Works with any Optuna sampler; with ``PNAGSampler`` the architecture is generated.
+    Works with any Optuna sampler; with ``PNAGSampler`` the architecture is generated. A space
+    with a hyperparameter form (``hpolib``) is suggested as the typed ``suggest_*`` calls a user
+    writes, under their own names (the values: ``get_space(space).configuration``).
     """
     search_space = get_space(space)
-    params = {
-        slot: trial.suggest_categorical(_param_name(search_space, slot), list(choices))
-        for slot, choices in search_space.parameter_choices().items()
-    }
-    return search_space.to_string(search_space.from_params(params))
+    params = {name: suggest_parameter(trial, name, distribution) for name, distribution in _trial_distributions(search_space).items()}
+    return search_space.to_string(_architecture_of_values(search_space, params))
 
 
-def _space_of_param(name: str) -> SearchSpace | None:
+def suggest_parameter(trial: optuna.trial.BaseTrial, name: str, distribution: BaseDistribution) -> Any:
+    """``trial.suggest_*`` of one distribution (its public call, whichever kind it is)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, list(distribution.choices))
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high, step=distribution.step, log=distribution.log)
+    assert isinstance(distribution, FloatDistribution)  # the three kinds _trial_distributions makes
+    return trial.suggest_float(name, distribution.low, distribution.high, step=distribution.step, log=distribution.log)
+
+
+@functools.cache
+def _trial_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
+    """The trial parameters an architecture of ``space`` is suggested as: its hyperparameters
+    where it has them, else one categorical per slot named ``"<space>/<slot>"``."""
+    if space.hyperparameters:
+        return {p.name: optuna_distribution(p) for p in space.hyperparameters}
+    return {_param_name(space, slot): CategoricalDistribution(list(c)) for slot, c in space.parameter_choices().items()}
+
+
+def _trial_values(space: SearchSpace, dag: Dag) -> dict[str, Any]:
+    """An architecture as the values of ``_trial_distributions``."""
+    if space.hyperparameters:
+        return space.configuration(dag)
+    return {_param_name(space, slot): value for slot, value in space.to_params(dag).items()}
+
+
+def _architecture_of_values(space: SearchSpace, params: dict[str, Any]) -> Dag:
+    """The architecture that a trial's values of ``_trial_distributions`` describe."""
+    if space.hyperparameters:
+        return space.from_configuration(params)
+    slots = space.parameter_choices()
+    missing = [_param_name(space, slot) for slot in slots if _param_name(space, slot) not in params]
+    if missing:
+        raise InvalidArchitectureError(f"the trial lacks the {space.name} parameters {missing}")
+    return space.from_params({slot: params[_param_name(space, slot)] for slot in slots})
+
+
+def _written_as(space: SearchSpace, study: Study, trial: FrozenTrial) -> bool:
+    """Whether no trial of the study (this one included) gives a name of the space's
+    hyperparameters another distribution: a study that shares some of HPOLib's names but not
+    all of its ranges is the user's own space, on every parameter and every trial."""
+    if not space.hyperparameters:
+        return True
+    expected = _trial_distributions(space)
+    return all(
+        expected[name] == distribution
+        for other in (trial, *compat.all_trials(study))
+        for name, distribution in other.distributions.items()
+        if name in expected
+    )
+
+
+def _space_of_param(name: str, distribution: BaseDistribution) -> SearchSpace | None:
+    """The built-in space whose architecture a parameter is part of: a slot ``"<space>/<slot>"``
+    with that slot's choices, or a space's own hyperparameter with its declared distribution."""
     prefix, _, slot = name.partition("/")
-    if prefix in SPACE_NAMES and slot in get_space(prefix).parameter_choices():
-        return get_space(prefix)
-    return None
+    space_name = prefix if slot and prefix in SPACE_NAMES else HYPERPARAMETER_NAMES.get(name)
+    if space_name is None:
+        return None  # a user's own parameter: no space is built (that would import torch)
+    space = get_space(space_name)
+    return space if _trial_distributions(space).get(name) == distribution else None
 
 
 def _parameter(name: str, distribution: BaseDistribution) -> Parameter:
@@ -246,11 +305,11 @@ class PNAGSampler(BaseSampler):
             return base.infer_relative_search_space(study, trial)
         if self._options.online_training is None:  # a user's space is the independent sampler's
             relative = self._independent_sampler.infer_relative_search_space(study, trial)
-            return {name: distribution for name, distribution in relative.items() if _space_of_param(name) is None}
+            return {name: distribution for name, distribution in relative.items() if _space_of_param(name, distribution) is None}
         return {
             name: distribution
             for name, distribution in self._intersection.calculate(study).items()
-            if not distribution.single() and _space_of_param(name) is None
+            if not distribution.single() and _space_of_param(name, distribution) is None
         }
 
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
@@ -268,12 +327,9 @@ class PNAGSampler(BaseSampler):
         compat.raise_if_multi_objective(self, study)
         if (base := self._handed_over(trial)) is not None:
             return base.sample_independent(study, trial, param_name, param_distribution)
-        space = _space_of_param(param_name)
-        if space is not None and isinstance(param_distribution, CategoricalDistribution):
-            _, _, slot = param_name.partition("/")
-            expected = tuple(space.parameter_choices()[slot])
-            if tuple(param_distribution.choices) == expected:
-                return self._architecture_params(study, trial, space)[slot]
+        space = _space_of_param(param_name, param_distribution)
+        if space is not None and _written_as(space, study, trial):
+            return self._architecture_params(study, trial, space)[param_name]
         if self._options.online_training is not None and self._warn_independent_sampling and param_name not in self._warned_params:
             if len(compat.completed_trials(study)) >= max(1, self._options.n_startup):
                 self._warned_params.add(param_name)
@@ -379,7 +435,7 @@ class PNAGSampler(BaseSampler):
                 if stored is None:
                     stored = self._propose(study, trial, space)
                     compat.set_system_attr(study, trial, attr, stored)
-                self._proposed[key] = space.to_params(space.from_string(stored))
+                self._proposed[key] = _trial_values(space, space.from_string(stored))
             return self._proposed[key]
 
     def _propose(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> str:
@@ -417,12 +473,10 @@ class PNAGSampler(BaseSampler):
                 and started - t.system_attrs[ranking_attr] < _RANKING_STALE_SECONDS
             )
 
-        distributions: dict[str, BaseDistribution] = {
-            _param_name(space, slot): CategoricalDistribution(list(c)) for slot, c in space.parameter_choices().items()
-        }
+        distributions = _trial_distributions(space)
 
         def trial_params(text: str) -> dict[str, Any]:
-            return {_param_name(space, slot): v for slot, v in space.to_params(space.from_string(text)).items()}
+            return _trial_values(space, space.from_string(text))
 
         for attempt in range(_CLAIM_ATTEMPTS):
             in_flight = ranking_ahead(others)
@@ -486,13 +540,13 @@ class PNAGSampler(BaseSampler):
         return text, None
 
     def _architecture_from_params(self, space: SearchSpace, params: dict[str, Any]) -> str | None:
-        """The canonical string of a trial's slot parameters (memoised: history is re-read on
-        every proposal), None if the trial has no complete architecture of ``space``."""
-        slots = tuple(params.get(_param_name(space, slot)) for slot in space.parameter_choices())
-        key = (space.name, slots)
+        """The canonical string of a trial's architecture parameters (memoised: history is
+        re-read on every proposal), None if the trial has no complete architecture of ``space``."""
+        names = tuple(_trial_distributions(space))
+        key = (space.name, tuple(params.get(name) for name in names))
         if key not in self._strings:
             try:
-                text = None if None in slots else space.to_string(space.from_params(dict(zip(space.parameter_choices(), slots))))
+                text = space.to_string(_architecture_of_values(space, params))
             except InvalidArchitectureError:
                 text = None
             self._strings[key] = text

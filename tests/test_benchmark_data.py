@@ -32,7 +32,7 @@ def proteins() -> Benchmark:
 
 
 def test_registry() -> None:
-    assert BENCHMARK_NAMES == ("nb201", "nasbench_graph", "nasbench_graph_proteins")
+    assert BENCHMARK_NAMES == ("nb201", "nasbench_graph", "nasbench_graph_proteins", "hpolib")
     for name in BENCHMARK_NAMES:
         assert get_benchmark(name) is get_benchmark(name)
         assert get_benchmark(name).space is get_space(name)

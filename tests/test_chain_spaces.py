@@ -1,5 +1,5 @@
-"""DARTS, MobileNetV3 (OFA) and AutoFormer as chain spaces: strings, parameters, validity,
-measures, real modules and sub-architectures."""
+"""DARTS, MobileNetV3 (OFA), AutoFormer and HPOLib's FCNet as chain spaces: strings, parameters,
+validity, measures, real modules and sub-architectures."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from pnag_sampler.spaces.darts_network import parameter_count as darts_parameter
 from pnag_sampler.spaces.ofa_evaluators import note10_latency_ms, predicted_accuracy
 from pnag_sampler.spaces.vit_network import parameter_count as vit_parameter_count
 
-CHAIN_SPACES = ("darts", "mbv3", "autoformer", "autoformer-base")
+CHAIN_SPACES = ("darts", "mbv3", "autoformer", "autoformer-base", "hpolib")
+#: output width of each chain space's full module
+OUTPUTS = {"darts": 10, "mbv3": 1000, "autoformer": 1000, "autoformer-base": 1000, "hpolib": 1}
 
 DARTS_V2 = (
     "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
@@ -152,11 +154,11 @@ def test_full_architecture_runs_a_forward_pass(name: str) -> None:
     module = space.build_module(samples(name, 1, seed=3)[0]).eval()
     with torch.no_grad():
         out = module(space.example_input(1))
-    assert out.shape == (1, 10 if name == "darts" else 1000)
+    assert out.shape == (1, OUTPUTS[name])
     assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize("name", ["darts", "mbv3", "autoformer"])
+@pytest.mark.parametrize("name", ["darts", "mbv3", "autoformer", "hpolib"])
 def test_every_coarsened_scale_is_a_runnable_sub_architecture(name: str) -> None:
     """The scales a trained generator is taught to decode are smaller architectures that run."""
     space = get_space(name)

@@ -45,7 +45,7 @@ def graph_dag(link: tuple[int, ...], ops: tuple[str, ...]) -> Dag:
 
 # -- registry -------------------------------------------------------------------------------------
 def test_registry_names_and_caching() -> None:
-    assert SPACE_NAMES == ("nb201", "nasbench_graph", "nasbench_graph_proteins", "darts", "mbv3", "autoformer", "autoformer-base")
+    assert SPACE_NAMES == ("nb201", "nasbench_graph", "nasbench_graph_proteins", "darts", "mbv3", "autoformer", "autoformer-base", "hpolib")
     for name in SPACE_NAMES:
         assert get_space(name) is get_space(name)
         assert get_space(name).name == name

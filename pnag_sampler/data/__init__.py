@@ -22,6 +22,8 @@ GRAPH_TASKS: dict[str, tuple[str, ...]] = {
     "nasbench_graph": ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv"),
     "nasbench_graph_proteins": ("proteins",),
 }
+#: the regression datasets of HPOLib's FCNet tables (benchmark and space ``hpolib``)
+HPOLIB_TASKS: tuple[str, ...] = ("naval_propulsion", "parkinsons_telemonitoring", "protein_structure", "slice_localization")
 
 
 def _nb201() -> Benchmark:
@@ -39,13 +41,20 @@ def _graph(name: str) -> Callable[[], Benchmark]:
     return build
 
 
-_FACTORIES: dict[str, Callable[[], Benchmark]] = {"nb201": _nb201, **{name: _graph(name) for name in GRAPH_TASKS}}
+def _hpolib() -> Benchmark:
+    from pnag_sampler.data.hpolib import HPOLibBenchmark
+
+    return HPOLibBenchmark()
+
+
+_FACTORIES: dict[str, Callable[[], Benchmark]] = {"nb201": _nb201, **{name: _graph(name) for name in GRAPH_TASKS}, "hpolib": _hpolib}
 BENCHMARK_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 #: the benchmarks that can answer a task asked of a space: its own, then its sub-spaces'
 _TABLES_OF_SPACE: dict[str, tuple[str, ...]] = {
     "nb201": ("nb201",),
     "nasbench_graph": ("nasbench_graph", "nasbench_graph_proteins"),
     "nasbench_graph_proteins": ("nasbench_graph_proteins",),
+    "hpolib": ("hpolib",),
 }
 
 
@@ -76,5 +85,5 @@ def benchmark_for_task(space_name: str, task: str) -> Benchmark:
     raise UnknownNameError(f"unknown task {task!r} for space {space_name}; known tasks: {', '.join(known)}")
 
 
-__all__ = ["BENCHMARK_NAMES", "GRAPH_TASKS", "Benchmark", "benchmark_for_task", "get_benchmark"]
+__all__ = ["BENCHMARK_NAMES", "GRAPH_TASKS", "HPOLIB_TASKS", "Benchmark", "benchmark_for_task", "get_benchmark"]
 __getattr__, _ = lazy_exports(__name__, {"Benchmark": "pnag_sampler.data.benchmark"})

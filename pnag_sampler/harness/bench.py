@@ -7,7 +7,7 @@ over seeds of the test score of the best-by-validation architecture after each e
 evaluations (those within the budget; mean and 95% interval over seeds), the method's average
 rank there, the raw runs (table rows in arrival order, simulated clock), and timings.
 
-``suite`` runs every problem (NB201's 3 datasets, NAS-Bench-Graph's 9) and writes per problem
+``suite`` runs every problem (NB201's 3 datasets, NAS-Bench-Graph's 9, HPOLib's 4) and writes per problem
 the JSON, a plot of regret against evaluations and one against the simulated clock, plus a
 summary. PNAG's weights are always held out from the problem's dataset (shipped
 ``<space>-without-<dataset>``, or ``--weights``); a problem without such weights runs the other

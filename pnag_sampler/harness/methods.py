@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from pnag_sampler.data import GRAPH_TASKS
+from pnag_sampler.data import GRAPH_TASKS, HPOLIB_TASKS
 
 OPTUNA_METHODS = ("pnag", "pnag-init+tpe", "pnag+tpe", "surrogate+uniform", "random", "tpe", "tpe-multivariate", "gp", "botorch")
 NNI_METHODS = ("nni-evolution", "nni-pnag-evolution")
@@ -38,6 +38,7 @@ SUITE_PROBLEMS = (
     *(("nb201", task) for task in ("cifar10", "cifar100", "imagenet16")),
     *(("nasbench_graph", task) for task in GRAPH_TASKS["nasbench_graph"]),
     ("nasbench_graph_proteins", "proteins"),
+    *(("hpolib", task) for task in HPOLIB_TASKS),
 )
 
 

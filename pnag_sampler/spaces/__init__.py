@@ -54,6 +54,12 @@ def _autoformer(name: str) -> Callable[[], SearchSpace]:
     return build
 
 
+def _hpolib() -> SearchSpace:
+    from pnag_sampler.spaces.hpolib import HPOLibSpace
+
+    return HPOLibSpace()
+
+
 _FACTORIES: dict[str, Callable[[], SearchSpace]] = {
     "nb201": _nb201,
     "nasbench_graph": _graph("nasbench_graph"),
@@ -62,8 +68,25 @@ _FACTORIES: dict[str, Callable[[], SearchSpace]] = {
     "mbv3": _mbv3,
     "autoformer": _autoformer("autoformer"),
     "autoformer-base": _autoformer("autoformer-base"),
+    "hpolib": _hpolib,
 }
 SPACE_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+#: spaces that users write as their own ``suggest_*`` calls (``SearchSpace.hyperparameters``), by
+#: parameter name, so that an adapter can recognise one without building any space
+HYPERPARAMETER_NAMES: dict[str, str] = {
+    name: "hpolib"
+    for name in (
+        "n_units_1",
+        "activation_fn_1",
+        "dropout_1",
+        "n_units_2",
+        "activation_fn_2",
+        "dropout_2",
+        "init_lr",
+        "batch_size",
+        "lr_schedule",
+    )
+}
 
 
 def get_space(name: str) -> SearchSpace:
@@ -78,5 +101,5 @@ def _build(name: str) -> SearchSpace:
     return _FACTORIES[name]()
 
 
-__all__ = ["Dag", "SearchSpace", "SPACE_NAMES", "get_space"]
+__all__ = ["Dag", "HYPERPARAMETER_NAMES", "SearchSpace", "SPACE_NAMES", "get_space"]
 __getattr__, _ = lazy_exports(__name__, {"Dag": "pnag_sampler.spaces.base", "SearchSpace": "pnag_sampler.spaces.base"})

@@ -10,16 +10,19 @@ this form, so the generator never needs to know which space it works on.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from pnag_sampler.errors import InvalidArchitectureError
+from pnag_sampler.errors import InvalidArchitectureError, PNAGError
 from pnag_sampler.spaces.structure import FREE, Structure, full_structure
+
+if TYPE_CHECKING:
+    from pnag_sampler.spaces.parameters import Parameter
 
 INPUT = "input"
 OUTPUT = "output"
@@ -231,6 +234,18 @@ class SearchSpace(abc.ABC):
     @abc.abstractmethod
     def from_params(self, params: dict[str, Any]) -> Dag:
         """Flat parameter dict -> architecture; raises InvalidArchitectureError if malformed."""
+
+    #: the typed parameters users write for this space as their own ``suggest_*`` calls, where
+    #: it has such a form (HPOLib's hyperparameters); empty: only ``parameter_choices``
+    hyperparameters: tuple[Parameter, ...] = ()
+
+    def configuration(self, dag: Dag) -> dict[str, Any]:
+        """Architecture -> the typed values of ``hyperparameters``."""
+        raise PNAGError(f"{self.name} architectures have no hyperparameter form; use parameter_choices")
+
+    def from_configuration(self, values: Mapping[str, Any]) -> Dag:
+        """Typed values of ``hyperparameters`` -> architecture."""
+        raise PNAGError(f"{self.name} architectures have no hyperparameter form; use parameter_choices")
 
     # -- sampling ----------------------------------------------------------------------------
     @abc.abstractmethod
