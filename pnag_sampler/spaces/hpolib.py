@@ -65,8 +65,9 @@ class HPOLibSpace(ChainSpace):
     def __init__(self) -> None:
         self._tokens = {name: {_token(name, v): v for v in values} for name, values in VALUES.items()}
         super().__init__([(name, tuple(tokens)) for name, tokens in self._tokens.items()])
-        # three scales (166 tokens per architecture, not 246 for five): the first layer, both
-        # layers, everything; stage 2 over 62,208 configurations is what this space costs
+        # three scales (166 tokens per architecture, not 246 for five): the first layer's width,
+        # the first layer and the second's width, everything; stage 2 over 62,208
+        # configurations is what this space costs
         self.generation_scales = (3, 6, 11)
 
     # -- the user's values ----------------------------------------------------------------------
