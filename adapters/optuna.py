@@ -328,7 +328,8 @@ class PNAGSampler(BaseSampler):
         if (base := self._handed_over(trial)) is not None:
             return base.sample_independent(study, trial, param_name, param_distribution)
         space = _space_of_param(param_name, param_distribution)
-        if space is not None and _written_as(space, study, trial):
+        # a trial already holding a proposal was checked when it got it: each trial reads the study once
+        if space is not None and ((compat.trial_id(trial), space.name) in self._proposed or _written_as(space, study, trial)):
             return self._architecture_params(study, trial, space)[param_name]
         if self._options.online_training is not None and self._warn_independent_sampling and param_name not in self._warned_params:
             if len(compat.completed_trials(study)) >= max(1, self._options.n_startup):

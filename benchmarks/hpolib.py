@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -39,12 +40,15 @@ from pnag_sampler.harness.problems import Job, Problem, held_out_weights, run_jo
 from pnag_sampler.harness.summaries import regret_summary
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 METHODS = ("pnag", "surrogate+uniform", "random", "tpe", "gp")
 CHECKPOINTS = (1, 10, 50, 100)
 
 
 def generator(n: int = 1000, seed: int = 0) -> dict:
     """Part 0: what each checkpoint's stage 1 reconstructs and its generator delivers."""
+    from more_spaces import stage1_reconstruction
+
     from pnag_sampler.data import get_benchmark
     from pnag_sampler.generator import PNAG
     from pnag_sampler.metrics import generation_report
@@ -52,18 +56,12 @@ def generator(n: int = 1000, seed: int = 0) -> dict:
 
     table = get_benchmark("hpolib")
     space = table.space
-    uniform = space.sample(np.random.default_rng(seed + 1_000), n)
     results = {}
     for held_out in (None, *TASKS):
         model = PNAG.pretrained("hpolib") if held_out is None else PNAG.load(held_out_weights("hpolib", held_out), space="hpolib")
         training = training_set_of(model)
         strings = training.strings() if training is not None else []
-        rows: dict = {
-            "stage1_exact": {
-                kind: 100 * float(np.mean([a == b for a, b in zip(model.reconstruct(uniform, projected=projected)[-1], uniform)]))
-                for kind, projected in (("raw", False), ("projected", True))
-            }
-        }
+        rows: dict = {"stage1_exact": stage1_reconstruction(model, seed, n)}
         for name, options in (("unconditional", {}), ("top", {"performance": 1.0, "cfg_scale": 2.0})):
             generation = model.generate(n, seed=seed, **options)
             rows[name] = generation_report(generation, strings)

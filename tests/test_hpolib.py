@@ -3,6 +3,8 @@ users write, and PNAGSampler recognising them in a study."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import optuna
 import pytest
@@ -69,6 +71,17 @@ def test_the_table_holds_every_configuration_once_with_the_packages_scores(table
             assert len(seeds) == 4 and -table.validation(task)[row] == pytest.approx(np.mean(sorted(seeds)))
     assert table.test("protein_structure") is table.validation("protein_structure")
     assert set(table.cost_names("naval_propulsion")) == {"train_time", "model_size"}
+
+
+def test_a_table_holding_objects_is_refused_before_any_is_built():
+    import pickle
+
+    from pnag_sampler.data.hpolib import read_table
+    from pnag_sampler.errors import PNAGError
+
+    assert read_table(io.BytesIO(pickle.dumps({"000": {"val_loss": [0.5]}}))) == {"000": {"val_loss": [0.5]}}
+    with pytest.raises(PNAGError, match="plain data only, but it asks for builtins.print"):
+        read_table(io.BytesIO(pickle.dumps({"000": print})))
 
 
 def test_typed_values_stand_for_the_nearest_tabulated_configuration():

@@ -9,9 +9,11 @@ the package tabulates no test loss, so ``test`` is the same column. Costs: ``tra
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from functools import cache
 from importlib import resources
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -34,21 +36,33 @@ def _package_file(task: str):
     return datasets / f"{task}.pkl"
 
 
+class _PlainData(pickle.Unpickler):
+    """Reads a pickle of plain containers only: a table holding any other object (whose
+    unpickling could run code) is refused, naming what it asked for."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise PNAGError(f"an hpolib table must hold plain data only, but it asks for {module}.{name}")
+
+
+def read_table(handle: BinaryIO) -> Any:
+    return _PlainData(handle).load()
+
+
 @cache
 def _keys() -> tuple[str, ...]:
-    """Every configuration's package key, in row order (the package's own order)."""
-    with _package_file(HPOLIB_TASKS[0]).open("rb") as handle:
-        return tuple(pickle.load(handle))
+    """Every configuration's package key, in row order: the value index of each hyperparameter
+    in name order, counted like an odometer (the package's own order)."""
+    return tuple("".join(map(str, index)) for index in itertools.product(*(range(len(VALUES[name])) for name in _KEY_ORDER)))
 
 
 @cache
 def _columns(task: str) -> dict[str, np.ndarray]:
     """Mean over seeds of each metric, aligned with ``_keys``, and the score (negated loss)."""
     with _package_file(task).open("rb") as handle:
-        table = pickle.load(handle)
+        table = read_table(handle)
     keys = _keys()
-    if set(table) != set(keys):
-        raise PNAGError(f"the hpolib table of {task} does not hold the same configurations as {HPOLIB_TASKS[0]}'s")
+    if not isinstance(table, dict) or set(table) != set(keys):
+        raise PNAGError(f"the hpolib table of {task} does not hold one entry per configuration of the space")
     columns = {metric: np.array([table[key][metric] for key in keys], dtype=np.float64).mean(axis=1) for metric in ("val_loss", *COSTS)}
     columns["score"] = -columns.pop("val_loss")
     return {name: read_only(values) for name, values in columns.items()}
