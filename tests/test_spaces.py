@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
 from collections import Counter
 
 import numpy as np
@@ -57,6 +59,16 @@ def test_unknown_space_lists_known_names() -> None:
 
 
 # -- DagCell semantics ----------------------------------------------------------------------------
+def test_a_dag_travels_without_its_kept_hash() -> None:
+    dag = Dag(("input", "conv", "output"), ((0, 1), (1, 2)))
+    hash(dag)  # kept on the instance from now on
+    state = dag.__getstate__()
+    assert state == {"ops": dag.ops, "edges": dag.edges}  # a string's hash differs in another process
+    copied = pickle.loads(pickle.dumps(dag))
+    assert copied == dag and hash(copied) == hash(dag) and {dag: 1}[copied] == 1
+    assert copy.deepcopy(dag) == dag
+
+
 def test_dag_cell_sums_predecessors() -> None:
     # input -> a (x2), input -> b (x3), a -> b; output = a + b
     dag = Dag(("input", "a", "b", "output"), ((0, 1), (0, 2), (1, 2), (1, 3), (2, 3)))

@@ -17,6 +17,7 @@ average and is in the prediction's own units, so it needs no score scale either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -53,7 +54,6 @@ class TaskAwarePredictor(nn.Module):
         self.nodes = NodeEncoder(config.num_node_types, config.num_nodes, hidden, config.layers)
         self.readout = nn.Linear(2 * hidden, hidden)
         self.pair_network = _mlp(hidden + 1, hidden, hidden)
-        # the support size enters too: five results deserve less trust than fifty
         self.task_network = _mlp(hidden + 1, hidden, config.task_dim)
         self.prior_task = nn.Parameter(torch.zeros(config.task_dim))
         self.head = _mlp(hidden + config.task_dim, hidden, 1)
@@ -70,16 +70,6 @@ class TaskAwarePredictor(nn.Module):
         states = self.nodes.node_states(ops, adjacency)
         return torch.relu(self.readout(torch.cat([states.mean(dim=1), states.amax(dim=1)], dim=1)))
 
-    def task_embedding(self, support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
-        """Support architectures' embeddings (K, hidden) and the order of their scores (K,
-        ranks, 0 = worst) -> (task_dim,); K = 0 gives the prior."""
-        if len(support) == 0:
-            return self.prior_task
-        quantiles = support_ranks.float() / max(1, len(support) - 1)
-        pooled = self.pair_network(torch.cat([support, quantiles[:, None]], dim=1)).mean(dim=0)
-        size = torch.log1p(torch.tensor([float(len(support))]))
-        return self.prior_task + self.task_network(torch.cat([pooled, size]))
-
     def features(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(B, hidden) embeddings -> (B, 3 * hidden): the embedding, its product with the head's
         architecture weights and its unit vector (the kernel's key). Each is fixed once the
@@ -88,28 +78,78 @@ class TaskAwarePredictor(nn.Module):
         hidden = self.config.hidden
         return torch.cat([embeddings, embeddings @ self._head_input().weight[:, :hidden].T, F.normalize(embeddings, dim=1)], dim=1)
 
+    def stacked_parameters(self) -> dict[str, torch.Tensor]:
+        """This member's parameters in the layout of ``ensemble_forward`` (a member axis of 1)."""
+        return {name: parameter.unsqueeze(0) for name, parameter in self.named_parameters() if name.startswith(_FORWARD_MODULES)}
+
     def forward(self, queries: torch.Tensor, support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
         """Query and support ``features`` (B and K rows) and the support's ranks (K,) ->
         (B,) predicted rank quantiles of the queries in the support's task."""
-        hidden = self.config.hidden
-        task = self.task_embedding(support[:, :hidden], support_ranks)
-        head_input = self._head_input()
-        task_term = head_input.weight[:, hidden:] @ task + head_input.bias
+        return ensemble_forward(self.stacked_parameters(), queries[None], support[None], support_ranks)[0]
 
-        def prior(rows: torch.Tensor) -> torch.Tensor:
-            return self.head[2](torch.relu(rows[:, hidden : 2 * hidden] + task_term))[:, 0]
 
-        prediction = prior(queries)
-        if len(support) < 2:
-            return prediction
-        support_prediction = prior(support)
-        matched = torch.sort(support_prediction).values[support_ranks]
-        keys, query_keys = support[:, 2 * hidden :], queries[:, 2 * hidden :]
-        residual = (matched - support_prediction)[:, None]
-        ridge = F.softplus(self.log_ridge)
-        if len(support) <= DIRECT_SOLVE_MAX_SUPPORT:
-            weights = torch.linalg.solve(keys @ keys.T + ridge * torch.eye(len(support)), residual)
-            return prediction + (query_keys @ keys.T @ weights)[:, 0]
-        # the same correction in the key space: (K K^T + r I)^-1 applied through (K^T K + r I)^-1
-        solved = torch.linalg.solve(keys.T @ keys + ridge * torch.eye(keys.shape[1]), keys.T @ residual)
-        return prediction + (query_keys @ solved)[:, 0]
+#: the modules a prediction reads once the architecture features are computed
+_FORWARD_MODULES = ("pair_network.", "task_network.", "prior_task", "head.", "log_ridge")
+
+
+def stack_members(members: Sequence[TaskAwarePredictor]) -> dict[str, torch.Tensor]:
+    """The members' parameters stacked on a leading member axis, detached: one
+    ``ensemble_forward`` then predicts with every member at once, a few batched products
+    instead of one small product per member and layer."""
+    with torch.no_grad():
+        per_member = [member.stacked_parameters() for member in members]
+        return {name: torch.cat([parameters[name] for parameters in per_member]) for name in per_member[0]}
+
+
+def _linear(x: torch.Tensor, parameters: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """(M, R, in) -> (M, R, out) through each member's own ``name`` layer."""
+    return torch.baddbmm(parameters[f"{name}.bias"].unsqueeze(1), x, parameters[f"{name}.weight"].transpose(1, 2))
+
+
+def _two_layers(x: torch.Tensor, parameters: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """An ``_mlp`` of every member: (M, R, in) -> (M, R, out)."""
+    return _linear(torch.relu(_linear(x, parameters, f"{name}.0")), parameters, f"{name}.2")
+
+
+def ensemble_task_embeddings(parameters: dict[str, torch.Tensor], support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
+    """Each member's task embedding: support architecture embeddings (M, K, hidden) and the
+    order of their scores (K, ranks, 0 = worst) -> (M, task_dim); K = 0 gives the prior."""
+    members, size = support.shape[:2]
+    if size == 0:
+        return parameters["prior_task"]
+    quantiles = (support_ranks.float() / max(1, size - 1)).expand(members, size)[..., None]
+    pooled = _two_layers(torch.cat([support, quantiles], dim=2), parameters, "pair_network").mean(dim=1)
+    # the support size enters too: five results deserve less trust than fifty
+    log_size = torch.log1p(torch.tensor([float(size)])).expand(members, 1)
+    return parameters["prior_task"] + _two_layers(torch.cat([pooled, log_size], dim=1)[:, None], parameters, "task_network")[:, 0]
+
+
+def ensemble_forward(
+    parameters: dict[str, torch.Tensor], queries: torch.Tensor, support: torch.Tensor, support_ranks: torch.Tensor
+) -> torch.Tensor:
+    """Every member's prediction: ``features`` of the queries (M, B, 3 * hidden) and of the
+    support (M, K, 3 * hidden), the support's ranks (K,) -> (M, B) predicted rank quantiles of
+    the queries in the support's task."""
+    hidden = queries.shape[2] // 3
+    task = ensemble_task_embeddings(parameters, support[..., :hidden], support_ranks)
+    head_weight = parameters["head.0.weight"]
+    task_term = torch.baddbmm(parameters["head.0.bias"][..., None], head_weight[..., hidden:], task[..., None])[..., 0]  # (M, hidden)
+
+    def prior(rows: torch.Tensor) -> torch.Tensor:  # (M, R, 3 * hidden) -> (M, R)
+        return _linear(torch.relu(rows[..., hidden : 2 * hidden] + task_term[:, None]), parameters, "head.2")[..., 0]
+
+    prediction = prior(queries)
+    size = support.shape[1]
+    if size < 2:
+        return prediction
+    support_prediction = prior(support)
+    matched = torch.sort(support_prediction, dim=1).values[:, support_ranks]
+    keys, query_keys = support[..., 2 * hidden :], queries[..., 2 * hidden :]
+    residual = (matched - support_prediction)[..., None]  # (M, K, 1)
+    ridge = F.softplus(parameters["log_ridge"])[:, None, None]
+    if size <= DIRECT_SOLVE_MAX_SUPPORT:
+        weights = torch.linalg.solve(keys @ keys.mT + ridge * torch.eye(size), residual)
+        return prediction + (query_keys @ keys.mT @ weights)[..., 0]
+    # the same correction in the key space: (K K^T + r I)^-1 applied through (K^T K + r I)^-1
+    solved = torch.linalg.solve(keys.mT @ keys + ridge * torch.eye(keys.shape[2]), keys.mT @ residual)
+    return prediction + (query_keys @ solved)[..., 0]

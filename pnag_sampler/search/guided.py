@@ -67,6 +67,8 @@ class GuidedSearch:
         #: surrogate feature rows of every architecture seen so far (row index by canonical string)
         self._feature_index: dict[str, int] = {}
         self._feature_matrix: np.ndarray | None = None
+        #: the task-aware surrogate's feature row of every architecture it was asked about
+        self._surrogate_row: dict[str, int] = {}
         self._warned_uniform = False
         self._dags: dict[str, Dag] = {}
 
@@ -195,13 +197,26 @@ class GuidedSearch:
         prediction at the best result so far (the incumbent, in the model's own units)."""
         surrogate = self.model.surrogate
         assert surrogate is not None  # only called for a model with a task-aware surrogate
-        support = [(self._dag(text), score) for text, score in evaluated.items()]
-        dags = [c[1] for c in candidates]
+        texts = [text for text, _, _ in candidates]
+        if evaluated:
+            texts.append(max(evaluated, key=evaluated.__getitem__))  # the incumbent
+        queries = self._surrogate_rows(texts)
+        scores = np.fromiter(evaluated.values(), dtype=np.float64, count=len(evaluated))
+        mean, std = surrogate.predict_rows(queries, self._surrogate_rows(list(evaluated)), scores)
         if not evaluated:
-            return surrogate.predict(dags, support)[0]
-        incumbent = self._dag(max(evaluated, key=evaluated.__getitem__))
-        mean, std = surrogate.predict(dags + [incumbent], support)
+            return mean
         return expected_improvement(mean[:-1], std[:-1], float(mean[-1]))
+
+    def _surrogate_rows(self, texts: list[str]) -> np.ndarray:
+        """Rows of architectures in the task-aware surrogate's feature matrix, by canonical
+        string (a proposal looks up the same candidates again: strings keep their hash)."""
+        surrogate = self.model.surrogate
+        assert surrogate is not None
+        known = self._surrogate_row
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            known.update(zip(missing, surrogate.rows([self._dag(text) for text in missing]).tolist()))
+        return np.array([known[text] for text in texts], dtype=np.int64)
 
     def _dag(self, text: str) -> Dag:
         """The canonical DAG of a string, parsed once."""

@@ -39,6 +39,18 @@ class Dag:
     ops: tuple[str, ...]
     edges: tuple[tuple[int, int], ...]
 
+    def __hash__(self) -> int:
+        # kept once computed: a search looks the same candidates up on every proposal
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = hash((self.ops, self.edges))
+            return value
+
+    def __getstate__(self) -> dict[str, tuple]:
+        """Fields only: string hashes differ between processes, so the kept one never travels."""
+        return {"ops": self.ops, "edges": self.edges}
+
     @property
     def num_nodes(self) -> int:
         return len(self.ops)

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from pnag_sampler.errors import InvalidScoreError
 from pnag_sampler.model.graph_tensors import dags_to_tensors
-from pnag_sampler.model.predictor import PredictorConfig, TaskAwarePredictor
+from pnag_sampler.model.predictor import PredictorConfig, TaskAwarePredictor, ensemble_forward, ensemble_task_embeddings, stack_members
 from pnag_sampler.quantiles import performance_quantiles
 from pnag_sampler.spaces.base import Dag, SearchSpace
 
@@ -51,10 +51,18 @@ class MetaSurrogate:
 
     def _clear_features(self) -> None:
         """Architecture embeddings are fixed once trained, so each is computed once: row
-        ``_feature_rows[dag]`` of every member's matrix (a search asks about the same
-        candidates again and again, and gathering rows is what keeps a proposal cheap)."""
+        ``_feature_rows[dag]`` of ``_features`` (members, rows, 3 * hidden). A search asks about
+        the same candidates again and again; gathering rows and predicting with every member in
+        one batched pass (``_parameters``) is what keeps a proposal cheap."""
         self._feature_rows: dict[Dag, int] = {}
-        self._feature_matrices = [torch.zeros(0, 3 * self.config.hidden) for _ in self.members]
+        self._features = torch.zeros(len(self.members), 0, 3 * self.config.hidden)
+        self._stacked: dict[str, torch.Tensor] | None = None
+
+    def _parameters(self) -> dict[str, torch.Tensor]:
+        """The members' parameters stacked for ``ensemble_forward`` (built once per fit or load)."""
+        if self._stacked is None:
+            self._stacked = stack_members(self.members)
+        return self._stacked
 
     def eval(self) -> MetaSurrogate:
         for member in self.members:
@@ -113,39 +121,47 @@ class MetaSurrogate:
 
     # -- prediction -------------------------------------------------------------------------
     @torch.no_grad()
-    def _rows(self, architectures: Sequence[Dag]) -> torch.Tensor:
-        """Rows of the architectures in every member's feature matrix, computing the features
-        of architectures not seen before (one lookup serves all members)."""
+    def rows(self, architectures: Sequence[Dag]) -> np.ndarray:
+        """Rows of the architectures in the feature matrix, computing the features of
+        architectures not seen before (one row serves every member). A caller that asks about
+        the same architectures again and again keeps their rows and predicts with
+        ``predict_rows``."""
         missing = list(dict.fromkeys(dag for dag in architectures if dag not in self._feature_rows))
         if missing:
             ops, adjacency = dags_to_tensors(self.space.node_types, missing)
-            self._feature_matrices = [
-                torch.cat([matrix, member.features(member.embed_architectures(ops, adjacency))])
-                for matrix, member in zip(self._feature_matrices, self.members)
-            ]
+            computed = torch.stack([member.features(member.embed_architectures(ops, adjacency)) for member in self.members])
+            self._features = torch.cat([self._features, computed], dim=1)
             for dag in missing:
                 self._feature_rows[dag] = len(self._feature_rows)
-        return torch.tensor([self._feature_rows[dag] for dag in architectures], dtype=torch.long)
+        return np.fromiter((self._feature_rows[dag] for dag in architectures), dtype=np.int64, count=len(architectures))
 
     @torch.no_grad()
     def task_embedding(self, support: Support = ()) -> np.ndarray:
         """The first member's task embedding (the one the generator is conditioned on)."""
         require_finite_support(self.space, support)
-        rows = self._rows([dag for dag, _ in support])  # first: it may extend the feature matrices
-        features = self._feature_matrices[0][rows][:, : self.config.hidden]
-        return self.members[0].task_embedding(features, score_ranks([score for _, score in support])).numpy().astype(np.float64)
+        rows = torch.from_numpy(self.rows([dag for dag, _ in support]))
+        features = self._features.index_select(1, rows)[..., : self.config.hidden]
+        embeddings = ensemble_task_embeddings(self._parameters(), features, score_ranks([score for _, score in support]))
+        return embeddings[0].numpy().astype(np.float64)
 
-    @torch.no_grad()
     def predict(self, architectures: Sequence[Dag], support: Support = ()) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread over the members of each architecture's predicted rank quantile in
         the task that ``support`` describes (empty: the prior over the training tasks)."""
         require_finite_support(self.space, support)
-        support_dags = [dag for dag, _ in support]
-        ranks = score_ranks([score for _, score in support])
-        queries, support_rows = self._rows(architectures), self._rows(support_dags)
-        predictions = np.stack(
-            [member(matrix[queries], matrix[support_rows], ranks).numpy() for matrix, member in zip(self._feature_matrices, self.members)]
-        )
+        queries = self.rows(architectures)
+        support_rows = self.rows([dag for dag, _ in support])
+        return self.predict_rows(queries, support_rows, np.array([score for _, score in support], dtype=np.float64))
+
+    @torch.no_grad()
+    def predict_rows(self, queries: np.ndarray, support: np.ndarray, support_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict`` for architectures given by their ``rows`` (finite scores, checked by the caller)."""
+        features = self._features
+        predictions = ensemble_forward(
+            self._parameters(),
+            features.index_select(1, torch.from_numpy(queries)),
+            features.index_select(1, torch.from_numpy(support)),
+            score_ranks(support_scores),
+        ).numpy()
         return predictions.mean(axis=0), predictions.std(axis=0)
 
     # -- persistence (inside a PNAG checkpoint) ---------------------------------------------------
