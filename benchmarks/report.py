@@ -232,16 +232,19 @@ def optuna_study(results: dict) -> list[str]:
 
 def optuna_overhead(results: dict) -> list[str]:
     lines = [
-        f"Median of {results['calls']} ask + tell rounds after N completed trials (the first round, with one-off work, apart); "
-        f"{results['threads']} threads, optuna {results['optuna']}.",
+        f"Median of {results['repeats']} x {results['calls']} ask + tell rounds after N completed trials, the samplers "
+        f"taking turns in each round (GP timed alone after them; the first round, with one-off work, apart: median over "
+        f"the repeats); {results['threads']} threads, optuna {results['optuna']}, load average "
+        f"{results['load_average_at_start']:.2f} at the start.",
         "",
-        "| space | N | sampler | median s | ratio to TPE | first round s |",
-        "|---|---|---|---|---|---|",
+        "| space | N | sampler | median s | ratio to TPE | ratio, each repeat | first round s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
+        each = " / ".join(f"{ratio:.2f}" for ratio in row["ratio_to_tpe_per_repeat"])
         lines.append(
             f"| {row['space']} | {row['completed_trials']} | {row['sampler']} | {row['median_seconds']:.4f} | "
-            f"{row['median_ratio_to_tpe']:.2f} | {row['first_call_seconds']:.3f} |"
+            f"{row['median_ratio_to_tpe']:.2f} | {each} | {row['first_call_seconds']:.3f} |"
         )
     lines += [
         "",
@@ -266,8 +269,12 @@ def user_spaces(results: dict) -> list[str]:
         results["targets"],
     )
     horizons = list(quality["tpe"]["mean_best_at"])
+    rerun = "".join(
+        f" {part} rerun alone later, load average {load:.2f} at its start."
+        for part, load in results.get("load_average_at_start_of_part", {}).items()
+    )
     lines = [
-        f"{results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start. "
+        f"{results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start.{rerun} "
         f"Mixed 6-parameter space (lower is better), mean best value over seeds:",
         "",
         "| sampler | seeds | " + " | ".join(f"after {n}" for n in horizons) + " | TPE on the same seeds | s per study |",

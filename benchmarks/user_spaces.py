@@ -280,9 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    load = os.getloadavg()[0]
-    result = json.loads(args.out.read_text()) if args.parts else {}
-    result |= {"load_average_at_start": load, "cpus": os.cpu_count(), "trials": args.trials}
+    result = json.loads(args.out.read_text()) if args.parts else {"load_average_at_start": os.getloadavg()[0]}
+    result |= {"cpus": os.cpu_count(), "trials": args.trials}
     parts = {
         "quality": lambda: quality(args.seeds, args.online_seeds, args.trials),
         "cost_per_trial": cost_per_trial,
@@ -295,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.parts and name not in args.parts:
             continue
         began = time.perf_counter()
+        # a part rerun alone (--parts) has a load of its own
+        result.setdefault("load_average_at_start_of_part", {})[name] = os.getloadavg()[0]
         result[name] = part()
         print(f"{name}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
     result["targets"] = {
