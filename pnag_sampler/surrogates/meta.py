@@ -46,10 +46,10 @@ class MetaSurrogate:
         self.space = space
         self.config = config or PredictorConfig(num_nodes=space.num_nodes, num_node_types=len(space.node_types))
         self.members = [TaskAwarePredictor(self.config) for _ in range(members)]
-        self._clear_features()
+        self._clear_caches()
         self.eval()
 
-    def _clear_features(self) -> None:
+    def _clear_caches(self) -> None:
         """Architecture embeddings are fixed once trained, so each is computed once: row
         ``_feature_rows[dag]`` of ``_features`` (members, rows, 3 * hidden). A search asks about
         the same candidates again and again; gathering rows and predicting with every member in
@@ -116,7 +116,7 @@ class MetaSurrogate:
             member.eval()
             tenth = max(1, steps // 10)
             history[f"member{index}"] = [float(np.mean(losses[i : i + tenth])) for i in range(0, steps, tenth)]
-        self._clear_features()
+        self._clear_caches()
         return history
 
     # -- prediction -------------------------------------------------------------------------
