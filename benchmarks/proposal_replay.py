@@ -23,12 +23,14 @@ import time
 import warnings
 from pathlib import Path
 
+from pnag_sampler.data import HPOLIB_TASKS
+
 RESULTS = Path(__file__).resolve().parent / "results" / "proposal_replay.json"
 PROBLEMS = (
     *(("nb201", task) for task in ("cifar10", "cifar100", "imagenet16")),
     ("nasbench_graph", "cora"),
     ("nasbench_graph", "photo"),
-    *(("hpolib", task) for task in ("naval_propulsion", "parkinsons_telemonitoring", "protein_structure", "slice_localization")),
+    *(("hpolib", task) for task in HPOLIB_TASKS),
 )
 METHODS = ("pnag", "surrogate+uniform")
 

@@ -294,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.parts and name not in args.parts:
             continue
         began = time.perf_counter()
-        # a part rerun alone (--parts) has a load of its own
-        result.setdefault("load_average_at_start_of_part", {})[name] = os.getloadavg()[0]
+        if args.parts:  # a part rerun alone has a load of its own
+            result.setdefault("load_average_at_start_of_part", {})[name] = os.getloadavg()[0]
         result[name] = part()
         print(f"{name}: {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
     result["targets"] = {

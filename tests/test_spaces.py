@@ -58,7 +58,6 @@ def test_unknown_space_lists_known_names() -> None:
         get_space("nb101")
 
 
-# -- DagCell semantics ----------------------------------------------------------------------------
 def test_a_dag_travels_without_its_kept_hash() -> None:
     dag = Dag(("input", "conv", "output"), ((0, 1), (1, 2)))
     hash(dag)  # kept on the instance from now on
@@ -69,6 +68,7 @@ def test_a_dag_travels_without_its_kept_hash() -> None:
     assert copy.deepcopy(dag) == dag
 
 
+# -- DagCell semantics ----------------------------------------------------------------------------
 def test_dag_cell_sums_predecessors() -> None:
     # input -> a (x2), input -> b (x3), a -> b; output = a + b
     dag = Dag(("input", "a", "b", "output"), ((0, 1), (0, 2), (1, 2), (1, 3), (2, 3)))
