@@ -4,9 +4,9 @@
 
 Each worker is a fresh process that joins one journal-file study on NB201 with
 ``PNAGSampler(seed=0)`` and times its first trial (loading the shipped weights, the first
-candidate pool, ranking; the objective is a table lookup). Pools are shared through an empty
-cache folder per run (``PNAG_CACHE_DIR``), so of workers that start together one generates the
-pool and the others read it. The load average at the start is recorded: on a 2-core machine 4
+candidate pool's first quarter, ranking; the objective is a table lookup), with an empty
+pool cache folder per run (``PNAG_CACHE_DIR``): workers that start together each generate that
+first quarter, and read whole rounds that another worker stored. The load average at the start is recorded: on a 2-core machine 4
 processes also share the CPU. Writes benchmarks/results/cold_start.json.
 """
 

@@ -572,7 +572,7 @@ def install_footprint(results: dict) -> list[str]:
 
 def cold_start(results: dict) -> list[str]:
     return [
-        f"First trial of each worker (weights, first pool, ranking), {results['workers']} workers started together vs one alone; "
+        f"First trial of each worker (weights, the first quarter of the first pool, ranking), {results['workers']} workers started together vs one alone; "
         f"{results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start.",
         "",
         "| workers | first trial, s (each run) | slowest together / single (median) | target |",
@@ -598,7 +598,7 @@ def long_study(results: dict) -> list[str]:
         + " / ".join(f"{1000 * v:.1f}" for v in at.values())
         + " | - |",
         f"| at 1,000 over at 100 | {results['ratio_1000_to_100']:.2f} | <= {targets['ratio_1000_to_100']:g} |",
-        f"| first trial (weights and the first pool) | {results['first_trial_s']:.2f} s | - |",
+        f"| first trial (weights and the first quarter of the first pool) | {results['first_trial_s']:.2f} s | - |",
         f"| slowest later ask (trial {results['slowest_ask_trial']}) | {results['slowest_ask_after_first_s']:.2f} s | <= {targets['slowest_ask_after_first_s']:g} s |",
         f"| peak resident memory | {results['peak_rss_mb']:.0f} MB | < {targets['peak_rss_mb']:g} MB |",
     ]

@@ -1,5 +1,6 @@
 """The guided search's candidate pools and surrogate over a long study."""
 
+import pickle
 from collections import Counter
 
 import numpy as np
@@ -14,7 +15,17 @@ from pnag_sampler.search.options import SearchOptions
 from pnag_sampler.surrogates.meta import score_ranks
 
 
-def test_pool_rounds_are_built_ahead_one_chunk_per_proposal_and_equal_whole_rounds(monkeypatch):
+def _proposals(search: GuidedSearch, count: int, task: str = "cifar10") -> list[str]:
+    table = get_benchmark("nb201")
+    scores = table.validation(task)
+    evaluated: dict[str, float] = {}
+    for _ in range(count):
+        (text,) = search.propose(evaluated)
+        evaluated[text] = float(scores[table.index(text)])
+    return list(evaluated)
+
+
+def test_the_first_round_opens_a_chunk_per_result_and_rounds_equal_whole_generations(monkeypatch):
     monkeypatch.setenv("PNAG_CACHE_DIR", "off")
     model = PNAG.pretrained("nb201")
     search = GuidedSearch(model, SearchOptions(seed=4, pool_size=256))
@@ -31,17 +42,44 @@ def test_pool_rounds_are_built_ahead_one_chunk_per_proposal_and_equal_whole_roun
     scores = table.validation("cifar10")
     evaluated: dict[str, float] = {}
     taken_per_proposal = []
-    while len(search._pools) < 3:
+    while len(search._rounds) < 3:
         before = chunks["taken"]
         (text,) = search.propose(evaluated)
         evaluated[text] = float(scores[table.index(text)])
         taken_per_proposal.append(chunks["taken"] - before)
-    assert taken_per_proposal[0] == 256 // GENERATION_CHUNK  # the first proposal builds the whole first round
-    assert max(taken_per_proposal[1:]) == 1  # later rounds: one chunk per proposal, ahead of need
+    assert taken_per_proposal[0] == 256 // 4 // GENERATION_CHUNK  # the first proposal ranks a quarter of a round
+    assert max(taken_per_proposal[1:]) == 1  # then one chunk per proposal, the first round and ahead of need
     settings = search.options.generation_settings(model.generation_defaults())
-    for index, pool in enumerate(search._pools):
-        whole = Counter(model.space.to_string(d) for d in model.generate(256, **settings, seed=4 + index).architectures)
-        assert [(text, count) for text, _, count in pool] == whole.most_common()
+    for index, samples in enumerate(search._rounds):
+        whole = [model.space.to_string(d) for d in model.generate(256, **settings, seed=4 + index).architectures]
+        assert samples == whole[: len(samples)]
+        assert len(samples) == 256 or index == len(search._rounds) - 1
+    assert [(text, count) for text, _, count in search._pool(0, 256)] == Counter(search._rounds[0]).most_common()
+
+
+def test_proposals_do_not_depend_on_what_the_pool_cache_holds(tmp_path, monkeypatch):
+    monkeypatch.setenv("PNAG_CACHE_DIR", "off")
+    alone = _proposals(GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=2, pool_size=128)), 8)
+    monkeypatch.setenv("PNAG_CACHE_DIR", str(tmp_path))
+    first = _proposals(GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=2, pool_size=128)), 8)
+    assert list(tmp_path.glob("*.json")), "the whole first round was stored"
+    warm = _proposals(GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=2, pool_size=128)), 8)
+    assert alone == first == warm
+
+
+def test_a_search_pickled_while_its_first_round_grows_goes_on_with_the_same_proposals(monkeypatch):
+    monkeypatch.setenv("PNAG_CACHE_DIR", "off")
+    table = get_benchmark("nb201")
+    scores = table.validation("cifar100")
+    search = GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=5, pool_size=128))
+    evaluated: dict[str, float] = {}
+    for _ in range(2):
+        (text,) = search.propose(evaluated)
+        evaluated[text] = float(scores[table.index(text)])
+    assert search._building is not None  # the first round is still growing
+    copy = pickle.loads(pickle.dumps(search))
+    assert [search.propose(evaluated)[0] for _ in range(2)] == [copy.propose(evaluated)[0] for _ in range(2)]
+    assert _proposals(copy, 6, "cifar100") == _proposals(search, 6, "cifar100")
 
 
 def _member_prediction_in_float64(member: predictor.TaskAwarePredictor, queries, support, ranks) -> np.ndarray:

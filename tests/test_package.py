@@ -78,19 +78,16 @@ def test_bad_options_name_the_argument_and_the_adapter(owner, kwargs, name):
         SearchOptions(owner=owner, **kwargs)
 
 
-def test_a_pool_round_is_built_once_and_shared_through_the_cache(tmp_path):
-    from pnag_sampler.search.pool_cache import pool_key, shared_pool
+def test_a_pool_round_is_stored_whole_and_read_back(tmp_path):
+    from pnag_sampler.search.pool_cache import pool_key, read_pool, store_pool
 
-    calls = []
-
-    def build():
-        calls.append(1)
-        return [("a", 3), ("b", 1)]
-
-    key = pool_key("fingerprint", seed=0, size=2, settings={"cfg_scale": 2.0})
-    assert shared_pool(key, build, tmp_path) == shared_pool(key, build, tmp_path) == [("a", 3), ("b", 1)]
-    assert len(calls) == 1
-    assert pool_key("fingerprint", seed=1, size=2, settings={"cfg_scale": 2.0}) != key
+    key = pool_key("fingerprint", seed=0, size=3, settings={"cfg_scale": 2.0})
+    assert read_pool(key, tmp_path) is None
+    store_pool(key, ["a", "b", "a"], tmp_path)
+    assert read_pool(key, tmp_path) == ["a", "b", "a"]
+    (tmp_path / f"{key}.json").write_text('{"pool": [["a", 2], ["b", 1]]}')  # an older release's format
+    assert read_pool(key, tmp_path) is None
+    assert pool_key("fingerprint", seed=1, size=3, settings={"cfg_scale": 2.0}) != key
 
 
 def test_a_second_process_reads_the_first_pool_instead_of_generating(tmp_path, monkeypatch):

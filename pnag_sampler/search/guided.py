@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 import numpy as np
 
 from pnag_sampler.errors import InvalidScoreError
-from pnag_sampler.generator import PNAG
+from pnag_sampler.generator import GENERATION_CHUNK, PNAG
 from pnag_sampler.search.options import SearchOptions
-from pnag_sampler.search.pool_cache import PoolRound, pool_key, read_pool, shared_pool, store_pool
+from pnag_sampler.search.pool_cache import pool_key, read_pool, store_pool
 from pnag_sampler.spaces.base import Dag
 from pnag_sampler.surrogates.ridge import BootstrapRidgeSurrogate, architecture_features, expected_improvement
 
@@ -37,11 +37,6 @@ def require_finite_scores(evaluated: Mapping[str, float]) -> None:
     if bad.size:
         text = list(evaluated)[bad[0]]
         raise InvalidScoreError(f"the score of {text} is {evaluated[text]}; scores must be finite")
-
-
-def _most_common(chunks: Iterable[list[str]]) -> PoolRound:
-    """Each string and how often it occurs, most frequent first (ties: first seen first)."""
-    return Counter(text for chunk in chunks for text in chunk).most_common()
 
 
 class GuidedSearch:
@@ -61,9 +56,12 @@ class GuidedSearch:
         self.allow_repeats = allow_repeats
         #: ``PNAG.generate`` keyword arguments of every pool round
         self._generation_settings = options.generation_settings(model.generation_defaults())
-        self._pools: list[list[tuple[str, Dag, int]]] = []
-        #: the round being built ahead of need: its cache key, counts so far, remaining chunks
-        self._building: tuple[str | None, Counter[str], Iterator[list[str]]] | None = None
+        #: each round's canonical strings in generation order; the last may still be growing
+        self._rounds: list[list[str]] = []
+        #: the growing round's cache key and remaining chunks (None: every round is whole)
+        self._building: tuple[str | None, Iterator[list[str]]] | None = None
+        #: per round: how many samples were counted, and the counted candidates
+        self._counted: dict[int, tuple[int, list[tuple[str, Dag, int]]]] = {}
         #: surrogate feature rows of every architecture seen so far (row index by canonical string)
         self._feature_index: dict[str, int] = {}
         self._feature_matrix: np.ndarray | None = None
@@ -72,41 +70,77 @@ class GuidedSearch:
         self._warned_uniform = False
         self._dags: dict[str, Dag] = {}
 
-    def _pool(self, round_index: int) -> list[tuple[str, Dag, int]]:
-        """Valid generated candidates of one round, most frequently generated first."""
-        while len(self._pools) <= round_index:
-            self._extend_pools(finish=True)
-        return self._pools[round_index]
+    def __getstate__(self) -> dict:
+        """A growing round's chunks cannot be pickled: a copy (Syne Tune pickles its searcher)
+        drops that round and draws it again when it needs it, the same samples."""
+        state = self.__dict__.copy()
+        if self._building is not None:
+            growing = len(self._rounds) - 1
+            state.update(
+                _rounds=self._rounds[:growing],
+                _building=None,
+                _counted={index: counted for index, counted in self._counted.items() if index < growing},
+            )
+        return state
 
-    def _extend_pools(self, *, finish: bool) -> None:
-        """Build the next pool round by one chunk (``finish``: all of it). A loaded checkpoint's
-        rounds are shared on disk between processes (``pool_cache``); the first round under a
-        lock, so that workers starting together generate it once."""
-        if self._building is None:
-            seed = self.seed + len(self._pools)
+    def _visible(self, round_index: int, results: int) -> int:
+        """How many of a round's samples a proposal ranks, ``results`` being evaluated or
+        pending: the first round opens a quarter at a time plus one generation chunk per
+        result, so the first proposal pays for a quarter of a round; later rounds whole."""
+        if round_index > 0:
+            return self.pool_size
+        return min(self.pool_size, -(-self.pool_size // 4) + GENERATION_CHUNK * results)
+
+    def _samples(self, round_index: int, count: int) -> list[str]:
+        """The first ``count`` samples of a round (fewer only if the round is shorter), drawing
+        the chunks still missing. Rounds are a pure function of model, seed and settings, so a
+        loaded checkpoint's whole rounds are shared on disk between processes (``pool_cache``),
+        and a round another process finished is read instead of drawn further."""
+        while len(self._rounds) <= round_index:
+            if self._building is not None:
+                self._draw_chunk()
+                continue
+            seed = self.seed + len(self._rounds)
             key = None
             if self.model.fingerprint is not None and self.options.candidate_source != "uniform":
                 key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=self._generation_settings)
-            if key is not None and not self._pools:
-                self._add_round(shared_pool(key, lambda: _most_common(self._round_chunks(seed))))
-                return
             stored = read_pool(key) if key is not None else None
-            if stored is not None:
-                self._add_round(stored)
-                return
-            self._building = (key, Counter(), self._round_chunks(seed))
-        key, counts, chunks = self._building
-        while (strings := next(chunks, None)) is not None:
-            counts.update(strings)
-            if not finish:
-                return
-        self._building = None
-        if key is not None:
-            store_pool(key, counts.most_common())
-        self._add_round(counts.most_common())
+            self._rounds.append(stored if stored is not None else [])
+            if stored is None:
+                self._building = (key, self._round_chunks(seed))
+        while round_index == len(self._rounds) - 1 and self._building is not None and len(self._rounds[-1]) < count:
+            self._draw_chunk()
+        return self._rounds[round_index][:count]
 
-    def _add_round(self, counted: PoolRound) -> None:
-        self._pools.append([(text, self._dag(text), count) for text, count in counted])
+    def _draw_chunk(self) -> None:
+        """One more chunk of the growing round; a round complete here is stored for others."""
+        assert self._building is not None
+        key, chunks = self._building
+        stored = read_pool(key) if key is not None else None
+        if stored is not None:
+            self._rounds[-1] = stored
+        else:
+            self._rounds[-1].extend(next(chunks))
+            if len(self._rounds[-1]) < self.pool_size:
+                return
+            if key is not None:
+                store_pool(key, self._rounds[-1])
+        self._building = None
+
+    def _is_whole(self, round_index: int, results: int) -> bool:
+        """Whether a round is generated to its end and every sample of it is ranked."""
+        complete = round_index < len(self._rounds) - 1 or (round_index == len(self._rounds) - 1 and self._building is None)
+        return complete and self._visible(round_index, results) >= len(self._rounds[round_index])
+
+    def _pool(self, round_index: int, count: int) -> list[tuple[str, Dag, int]]:
+        """Valid distinct candidates among a round's first ``count`` samples, most frequently
+        generated first (ties: first generated first)."""
+        samples = self._samples(round_index, count)
+        counted, pool = self._counted.get(round_index, (-1, []))
+        if counted != len(samples):
+            pool = [(text, self._dag(text), n) for text, n in Counter(samples).most_common()]
+            self._counted[round_index] = (len(samples), pool)
+        return pool
 
     def _round_chunks(self, seed: int) -> Iterator[list[str]]:
         """One pool round's canonical strings, chunk by chunk: generated under the
@@ -123,26 +157,29 @@ class GuidedSearch:
         return [text for text, _, _ in self._unseen_candidates(set(seen))]
 
     def _unseen_candidates(self, seen: set[str]) -> list[tuple[str, Dag, int]]:
-        """Unseen candidates of every pool generated so far; a new pool round is used while
-        fewer than a quarter of a pool remain unseen, so choice never narrows to a few. It is
-        built ahead of need, one chunk per call once fewer than half a pool remain, so that no
-        single call pays for a whole round (the rounds are the same either way).
-        With no unseen valid candidate: the first pool again if repeats are allowed and it holds
-        any, else uniform samples of the space (unseen ones unless repeats are allowed)."""
+        """Unseen candidates of the pool rounds opened so far (see ``_visible``); a new round
+        is used once the last is whole and fewer than a quarter of a pool remain unseen, so
+        choice never narrows to a few. It is built ahead of need, one chunk per call once fewer
+        than half a pool remain, so that no single call pays for a whole round (the rounds are
+        the same either way). With no unseen valid candidate: the first round again if repeats
+        are allowed and it holds any, else uniform samples of the space (unseen ones unless
+        repeats are allowed)."""
         fresh: dict[str, tuple[str, Dag, int]] = {}
+        results = len(seen)
         for round_index in range(self.max_pool_rounds):
-            for text, dag, count in self._pool(round_index):
+            for text, dag, count in self._pool(round_index, self._visible(round_index, results)):
                 if text not in seen:
                     previous = fresh.get(text)
                     fresh[text] = (text, dag, count + (previous[2] if previous else 0))
-            if len(fresh) >= self.pool_size // 4:
+            if len(fresh) >= self.pool_size // 4 or not self._is_whole(round_index, results):
                 break
-        if round_index + 1 == len(self._pools) < self.max_pool_rounds and len(fresh) < self.pool_size // 2:
-            self._extend_pools(finish=False)
+        ahead = round_index + 1
+        if ahead < self.max_pool_rounds and len(fresh) < self.pool_size // 2 and self._is_whole(round_index, results):
+            self._samples(ahead, len(self._rounds[ahead]) + 1 if ahead < len(self._rounds) else 1)
         if fresh:
             return sorted(fresh.values(), key=lambda c: -c[2])
-        if self.allow_repeats and self._pool(0):
-            return list(self._pool(0))
+        if self.allow_repeats and (first := self._pool(0, self.pool_size)):
+            return list(first)
         if not self._warned_uniform:
             self._warned_uniform = True
             warnings.warn(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import ndtr
+import torch
 
 from pnag_sampler.errors import InvalidScoreError
 from pnag_sampler.spaces.base import Dag, SearchSpace
@@ -65,6 +65,7 @@ def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.n
     """EI for maximisation; where std is 0 it is the plain improvement."""
     std = np.maximum(std, 1e-12)
     z = (mean - best) / std
-    # the standard normal's cdf and pdf as scipy.stats.norm computes them (without importing
-    # scipy.stats, a third of a second at the first proposal)
-    return (mean - best) * ndtr(z) + std * (np.exp(-(z**2) / 2.0) / np.sqrt(2 * np.pi))
+    # the standard normal's cdf from torch, which a search has loaded already (scipy's would
+    # cost a fifth of a second to import)
+    cdf = torch.special.ndtr(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float64))).numpy()
+    return (mean - best) * cdf + std * (np.exp(-(z**2) / 2.0) / np.sqrt(2 * np.pi))
