@@ -426,12 +426,16 @@ class PNAG:
         top_p: float | None = None,
         seed: int | None = None,
         chunk_size: int = GENERATION_CHUNK,
+        first_chunk: int = 0,
     ) -> Iterator[Generation]:
         """``generate``'s ``n`` architectures as consecutive chunks of ``chunk_size``, each
         produced when asked for: memory holds one chunk, a caller can spread the work, and
-        the architectures are those of ``generate`` with the same arguments."""
+        the architectures are those of ``generate`` with the same arguments. ``first_chunk``
+        skips the chunks before it without computing them (another process made them)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
+        if first_chunk < 0:
+            raise ValueError(f"first_chunk must be at least 0, got {first_chunk}")
         given = {"performance": performance, "task": task, **(costs or {})}
         fields = {name: value for name, value in given.items() if value is not None}
         widths = dict(self.condition_layout.fields)
@@ -450,6 +454,7 @@ class PNAG:
             condition,
             batch=n,
             chunk_rows=chunk_size,
+            first_row=first_chunk * chunk_size,
             cfg_scale=cfg_scale,
             temperature=temperature,
             top_k=top_k,

@@ -82,6 +82,10 @@ def test_generation_in_chunks_is_the_same_generation(tiny_model):
     assert [len(part.architectures) for part in parts] == [16, 16, 8]
     assert [dag for part in parts for dag in part.architectures] == whole.architectures
     assert [dag for part in parts for dag in part.raw_architectures] == whole.raw_architectures
+    later = list(tiny_model.generate_chunks(40, performance=0.9, cfg_scale=1.5, top_p=0.9, seed=2, chunk_size=16, first_chunk=1))
+    assert [dag for part in later for dag in part.architectures] == whole.architectures[16:]
+    with pytest.raises(ValueError, match="first_chunk"):
+        tiny_model.generate_chunks(40, seed=2, first_chunk=-1)
 
 
 def test_bad_generation_arguments(tiny_model):

@@ -67,6 +67,31 @@ def test_proposals_do_not_depend_on_what_the_pool_cache_holds(tmp_path, monkeypa
     assert alone == first == warm
 
 
+def test_searches_sharing_the_cache_extend_one_round_and_generate_no_chunk_twice(tmp_path, monkeypatch):
+    monkeypatch.setenv("PNAG_CACHE_DIR", str(tmp_path))
+    first, second = PNAG.pretrained("nb201"), PNAG.pretrained("nb201")  # two workers' loads
+    asked: list[int] = []
+    generate_chunks = second.generate_chunks
+
+    def recorded(*args, first_chunk=0, **kwargs):
+        asked.append(first_chunk)
+        yield from generate_chunks(*args, first_chunk=first_chunk, **kwargs)
+
+    monkeypatch.setattr(second, "generate_chunks", recorded)
+    ahead = GuidedSearch(first, SearchOptions(seed=6, pool_size=256))
+    behind = GuidedSearch(second, SearchOptions(seed=6, pool_size=256))
+    opened = ahead.candidates(())  # the first quarter, generated and stored by the first worker
+    assert behind.candidates(()) == opened  # read by the second from the cache
+    assert asked == []
+    seen = set(opened[:3])
+    behind.candidates(seen)  # three results open three more chunks, generated here after the stored two
+    assert asked == [64 // GENERATION_CHUNK]
+    alone = GuidedSearch(PNAG.pretrained("nb201"), SearchOptions(seed=6, pool_size=256))
+    monkeypatch.setenv("PNAG_CACHE_DIR", "off")
+    assert behind._rounds[0] == alone._samples(0, 256)[: len(behind._rounds[0])]
+    assert len(behind._rounds[0]) == 64 + 3 * GENERATION_CHUNK
+
+
 def test_a_search_pickled_while_its_first_round_grows_goes_on_with_the_same_proposals(monkeypatch):
     monkeypatch.setenv("PNAG_CACHE_DIR", "off")
     table = get_benchmark("nb201")
@@ -76,7 +101,7 @@ def test_a_search_pickled_while_its_first_round_grows_goes_on_with_the_same_prop
     for _ in range(2):
         (text,) = search.propose(evaluated)
         evaluated[text] = float(scores[table.index(text)])
-    assert search._building is not None  # the first round is still growing
+    assert search._growing  # the first round is still growing
     copy = pickle.loads(pickle.dumps(search))
     assert [search.propose(evaluated)[0] for _ in range(2)] == [copy.propose(evaluated)[0] for _ in range(2)]
     assert _proposals(copy, 6, "cifar100") == _proposals(search, 6, "cifar100")

@@ -29,6 +29,7 @@ def sample_index_chunks(
     *,
     batch: int | None = None,
     chunk_rows: int | None = None,
+    first_row: int = 0,
     cfg_scale: float = 1.0,
     temperature: float = 1.0,
     top_k: int | None = None,
@@ -37,7 +38,8 @@ def sample_index_chunks(
 ) -> Iterator[list[torch.Tensor]]:
     """Sample code indices for every scale, in consecutive row chunks of one batch: each chunk
     is one (rows, n, n) tensor per scale, computed when the iterator reaches it. ``chunk_rows``
-    None: the whole batch at once; the codes do not depend on it.
+    None: the whole batch at once; the codes do not depend on it. Rows before ``first_row``
+    (a multiple of ``chunk_rows``) are skipped, not computed.
 
     ``condition`` None generates unconditionally from the learned null condition (``batch``
     rows), the same embedding that classifier-free guidance contrasts against.
@@ -64,7 +66,7 @@ def sample_index_chunks(
         torch.empty(batch * n * n, codebook).exponential_(1, generator=generator).view(batch, n * n, codebook) for n in quantizer.scales
     ]
     step_rows = chunk_rows or batch
-    chunks = [slice(first, min(first + step_rows, batch)) for first in range(0, batch, step_rows)]
+    chunks = [slice(first, min(first + step_rows, batch)) for first in range(first_row, batch, step_rows)]
     return (
         _sample_chunk(
             transformer,

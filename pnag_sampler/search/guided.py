@@ -16,6 +16,7 @@ the parsed architectures and the surrogate features of each architecture.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
@@ -25,7 +26,7 @@ import numpy as np
 from pnag_sampler.errors import InvalidScoreError
 from pnag_sampler.generator import GENERATION_CHUNK, PNAG
 from pnag_sampler.search.options import SearchOptions
-from pnag_sampler.search.pool_cache import pool_key, read_pool, store_pool
+from pnag_sampler.search.pool_cache import locked, pool_key, read_pool, store_pool
 from pnag_sampler.spaces.base import Dag
 from pnag_sampler.surrogates.ridge import BootstrapRidgeSurrogate, architecture_features, expected_improvement
 
@@ -58,8 +59,11 @@ class GuidedSearch:
         self._generation_settings = options.generation_settings(model.generation_defaults())
         #: each round's canonical strings in generation order; the last may still be growing
         self._rounds: list[list[str]] = []
-        #: the growing round's cache key and remaining chunks (None: every round is whole)
-        self._building: tuple[str | None, Iterator[list[str]]] | None = None
+        #: whether the last round is still growing, and its cache key
+        self._growing = False
+        self._growing_key: str | None = None
+        #: the growing round's next chunks, from where its samples end (rebuilt when needed)
+        self._chunks: Iterator[list[str]] | None = None
         #: per round: how many samples were counted, and the counted candidates
         self._counted: dict[int, tuple[int, list[tuple[str, Dag, int]]]] = {}
         #: surrogate feature rows of every architecture seen so far (row index by canonical string)
@@ -71,17 +75,9 @@ class GuidedSearch:
         self._dags: dict[str, Dag] = {}
 
     def __getstate__(self) -> dict:
-        """A growing round's chunks cannot be pickled: a copy (Syne Tune pickles its searcher)
-        drops that round and draws it again when it needs it, the same samples."""
-        state = self.__dict__.copy()
-        if self._building is not None:
-            growing = len(self._rounds) - 1
-            state.update(
-                _rounds=self._rounds[:growing],
-                _building=None,
-                _counted={index: counted for index, counted in self._counted.items() if index < growing},
-            )
-        return state
+        """A copy (Syne Tune pickles its searcher) keeps the samples; the chunk iterator, which
+        cannot be pickled, is rebuilt where they end when the copy needs more."""
+        return {**self.__dict__, "_chunks": None}
 
     def _visible(self, round_index: int, results: int) -> int:
         """How many of a round's samples a proposal ranks, ``results`` being evaluated or
@@ -94,42 +90,44 @@ class GuidedSearch:
     def _samples(self, round_index: int, count: int) -> list[str]:
         """The first ``count`` samples of a round (fewer only if the round is shorter), drawing
         the chunks still missing. Rounds are a pure function of model, seed and settings, so a
-        loaded checkpoint's whole rounds are shared on disk between processes (``pool_cache``),
-        and a round another process finished is read instead of drawn further."""
+        loaded checkpoint's rounds are shared on disk between processes (``pool_cache``): what
+        another process generated is read instead of generated again."""
         while len(self._rounds) <= round_index:
-            if self._building is not None:
+            if self._growing:
                 self._draw_chunk()
                 continue
-            seed = self.seed + len(self._rounds)
             key = None
             if self.model.fingerprint is not None and self.options.candidate_source != "uniform":
+                seed = self.seed + len(self._rounds)
                 key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=self._generation_settings)
             stored = read_pool(key) if key is not None else None
-            self._rounds.append(stored if stored is not None else [])
-            if stored is None:
-                self._building = (key, self._round_chunks(seed))
-        while round_index == len(self._rounds) - 1 and self._building is not None and len(self._rounds[-1]) < count:
+            self._rounds.append(stored or [])
+            self._growing, self._growing_key, self._chunks = len(self._rounds[-1]) < self.pool_size, key, None
+        while round_index == len(self._rounds) - 1 and self._growing and len(self._rounds[-1]) < count:
             self._draw_chunk()
         return self._rounds[round_index][:count]
 
     def _draw_chunk(self) -> None:
-        """One more chunk of the growing round; a round complete here is stored for others."""
-        assert self._building is not None
-        key, chunks = self._building
-        stored = read_pool(key) if key is not None else None
-        if stored is not None:
-            self._rounds[-1] = stored
-        else:
-            self._rounds[-1].extend(next(chunks))
-            if len(self._rounds[-1]) < self.pool_size:
-                return
-            if key is not None:
-                store_pool(key, self._rounds[-1])
-        self._building = None
+        """Extend the growing round by what another process stored, else by one chunk generated
+        here and stored for the others (one process at a time)."""
+        key = self._growing_key
+        with locked(key) if key is not None else contextlib.nullcontext():
+            samples = self._rounds[-1]
+            stored = read_pool(key) if key is not None else None
+            if stored is not None and len(stored) > len(samples):
+                self._rounds[-1], self._chunks = stored, None
+            else:
+                if self._chunks is None:
+                    self._chunks = self._round_chunks(self.seed + len(self._rounds) - 1, len(samples) // GENERATION_CHUNK)
+                samples.extend(next(self._chunks))
+                if key is not None:
+                    store_pool(key, samples)
+        if len(self._rounds[-1]) >= self.pool_size:
+            self._growing, self._chunks = False, None
 
     def _is_whole(self, round_index: int, results: int) -> bool:
         """Whether a round is generated to its end and every sample of it is ranked."""
-        complete = round_index < len(self._rounds) - 1 or (round_index == len(self._rounds) - 1 and self._building is None)
+        complete = round_index < len(self._rounds) - 1 or (round_index == len(self._rounds) - 1 and not self._growing)
         return complete and self._visible(round_index, results) >= len(self._rounds[round_index])
 
     def _pool(self, round_index: int, count: int) -> list[tuple[str, Dag, int]]:
@@ -142,14 +140,16 @@ class GuidedSearch:
             self._counted[round_index] = (len(samples), pool)
         return pool
 
-    def _round_chunks(self, seed: int) -> Iterator[list[str]]:
-        """One pool round's canonical strings, chunk by chunk: generated under the
-        top-performance condition (settings decided by ``SearchOptions.generation_settings``),
-        or, for the ``uniform`` control, uniform samples of the space."""
+    def _round_chunks(self, seed: int, first_chunk: int) -> Iterator[list[str]]:
+        """One pool round's canonical strings, chunk by chunk from ``first_chunk`` on: generated
+        under the top-performance condition (settings decided by
+        ``SearchOptions.generation_settings``), or, for the ``uniform`` control, uniform samples
+        of the space (one chunk)."""
         if self.options.candidate_source == "uniform":
             yield [self.space.to_string(dag) for dag in self.space.sample(np.random.default_rng(seed), self.pool_size)]
             return
-        for generation in self.model.generate_chunks(self.pool_size, **self._generation_settings, seed=seed):
+        chunks = self.model.generate_chunks(self.pool_size, **self._generation_settings, seed=seed, first_chunk=first_chunk)
+        for generation in chunks:
             yield [self.space.to_string(dag) for dag in generation.architectures]
 
     def candidates(self, seen: Collection[str]) -> list[str]:

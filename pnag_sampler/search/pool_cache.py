@@ -1,10 +1,12 @@
 """Candidate pools shared on disk, so that workers of one study and later studies reuse them.
 
-A pool round is a pure function of the checkpoint, the seed and the generation settings, so it
-can be computed by whichever process finishes it first and read by every other: a whole round
-is stored, as its samples in generation order, under a hash of all of these (the checkpoint by
-the bytes of its files). Models trained in the process (online models) have no fingerprint and
-are never cached. The folder is ``$PNAG_CACHE_DIR``, else
+A pool round is a pure function of the checkpoint, the seed and the generation settings, so
+its samples can be computed by whichever process needs them first and read by every other: a
+round is stored, as the samples generated so far in generation order, under a hash of all of
+these (the checkpoint by the bytes of its files), and a lock file per round lets one process at
+a time extend it, so that workers starting together neither repeat each other's work nor
+crowd the CPU. Models trained in the process (online models) have no fingerprint and are never
+cached. The folder is ``$PNAG_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/pnag-sampler/pools`` (default ``~/.cache``); ``PNAG_CACHE_DIR=off`` disables the cache.
 """
 
@@ -14,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +39,36 @@ def pool_key(fingerprint: str, **settings: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+@contextlib.contextmanager
+def locked(key: str, folder: Path | None = None) -> Iterator[None]:
+    """Hold the round ``key`` against other processes (where the platform has ``fcntl`` and
+    the cache is on; otherwise processes may repeat work, never change its result)."""
+    folder = folder if folder is not None else cache_folder()
+    if folder is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"{key}.lock", "a")
+    except OSError:  # a cache that cannot be written is skipped
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def read_pool(key: str, folder: Path | None = None) -> list[str] | None:
-    """The samples of the pool round stored under ``key``, in generation order, or None (not
-    stored, unreadable, stored by an older release, or the cache is off)."""
+    """The samples of the pool round stored under ``key`` so far, in generation order, or None
+    (not stored, unreadable, stored by an older release, or the cache is off)."""
     folder = folder if folder is not None else cache_folder()
     if folder is None:
         return None
@@ -50,8 +80,8 @@ def read_pool(key: str, folder: Path | None = None) -> list[str] | None:
 
 
 def store_pool(key: str, samples: list[str], folder: Path | None = None) -> None:
-    """Store a whole pool round under ``key`` (atomically, so a reader never sees half of one);
-    a cache that cannot be written is skipped."""
+    """Store a pool round's samples so far under ``key`` (atomically: a reader sees the old
+    list or the new one, never a mix); a cache that cannot be written is skipped."""
     folder = folder if folder is not None else cache_folder()
     if folder is not None:
         with contextlib.suppress(OSError):
