@@ -5,9 +5,9 @@
 Each worker is a fresh process that joins one journal-file study on NB201 with
 ``PNAGSampler(seed=0)`` and times its first trial (loading the shipped weights, the first
 candidate pool's first quarter, ranking; the objective is a table lookup), with an empty
-pool cache folder per run (``PNAG_CACHE_DIR``): workers that start together each generate that
-first quarter, and read whole rounds that another worker stored. The load average at the start is recorded: on a 2-core machine 4
-processes also share the CPU. Writes benchmarks/results/cold_start.json.
+pool cache folder per run (``PNAG_CACHE_DIR``): workers that start together extend that quarter
+one at a time, each reading the chunks the others stored. The load average at the start is
+recorded: on a 2-core machine 4 processes also share the CPU. Writes benchmarks/results/cold_start.json.
 """
 
 from __future__ import annotations

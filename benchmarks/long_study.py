@@ -7,8 +7,8 @@ with ``PNAGSampler`` on the weights that never saw CIFAR-10's scores. Each trial
 ``study.ask()`` + ``suggest_architecture`` (the proposal) and ``study.tell``; the per-trial
 cost at N trials is the median over the 10 trials before the N-th (the first trial, which loads
 the weights and generates the first quarter of the first pool, is reported on its own). Pools
-are cached in an empty folder, so every pool of the study is generated in it. Resident memory is read from
-``/proc/self/status`` after every trial. The load average at the start is recorded. Writes
+are cached in an empty folder, so every pool of the study is generated in it. Resident memory
+is read from ``/proc/self/status`` after every trial. The load average at the start is recorded. Writes
 benchmarks/results/long_study.json and long_study.png.
 """
 

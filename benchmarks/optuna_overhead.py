@@ -9,10 +9,9 @@ the samplers taking turns within each round (so that drift of the machine falls 
 GP, whose calls take tenths of a second, is timed after the others, alone).
 The whole measurement is repeated (``--repeats``, new studies, an empty pool cache each time);
 medians pool the repeats' rounds, and each repeat's own ratio is kept to show the spread.
-The first round is reported apart (median over repeats): it includes one-off work (PNAG loads its weights and
-generates the part of its first pool that the N trials open, all of it from 12 on, in an
-empty pool cache; a user's space is TPE's). Each sampler also
-runs a whole ``--end-to-end``-trial study from scratch: its seconds per trial include all of it.
+The first round is reported apart (median over repeats): it includes one-off work (PNAG loads
+its weights and generates the part of its first pool that the N trials open, all of it from 12
+on, in an empty pool cache; a user's space is TPE's). Each sampler also runs a whole ``--end-to-end``-trial study from scratch: its seconds per trial include all of it.
 Results go to benchmarks/results/optuna_overhead.json; ratios are against TPESampler.
 """
 

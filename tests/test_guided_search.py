@@ -101,7 +101,7 @@ def test_a_search_pickled_while_its_first_round_grows_goes_on_with_the_same_prop
     for _ in range(2):
         (text,) = search.propose(evaluated)
         evaluated[text] = float(scores[table.index(text)])
-    assert search._growing  # the first round is still growing
+    assert search._growing()  # the first round is still growing
     copy = pickle.loads(pickle.dumps(search))
     assert [search.propose(evaluated)[0] for _ in range(2)] == [copy.propose(evaluated)[0] for _ in range(2)]
     assert _proposals(copy, 6, "cifar100") == _proposals(search, 6, "cifar100")

@@ -57,11 +57,9 @@ class GuidedSearch:
         self.allow_repeats = allow_repeats
         #: ``PNAG.generate`` keyword arguments of every pool round
         self._generation_settings = options.generation_settings(model.generation_defaults())
-        #: each round's canonical strings in generation order; the last may still be growing
+        #: each round's canonical strings in generation order; the last grows until it holds
+        #: ``pool_size``
         self._rounds: list[list[str]] = []
-        #: whether the last round is still growing, and its cache key
-        self._growing = False
-        self._growing_key: str | None = None
         #: the growing round's next chunks, from where its samples end (rebuilt when needed)
         self._chunks: Iterator[list[str]] | None = None
         #: per round: how many samples were counted, and the counted candidates
@@ -87,48 +85,57 @@ class GuidedSearch:
             return self.pool_size
         return min(self.pool_size, -(-self.pool_size // 4) + GENERATION_CHUNK * results)
 
+    def _growing(self) -> bool:
+        """Whether the last round is still short of ``pool_size`` samples."""
+        return bool(self._rounds) and len(self._rounds[-1]) < self.pool_size
+
+    def _round_key(self, round_index: int) -> str | None:
+        """A round's name in the pool cache; None where rounds are not shared (a model trained
+        in this process, the uniform control)."""
+        if self.model.fingerprint is None or self.options.candidate_source == "uniform":
+            return None
+        seed = self.seed + round_index
+        return pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=self._generation_settings)
+
     def _samples(self, round_index: int, count: int) -> list[str]:
         """The first ``count`` samples of a round (fewer only if the round is shorter), drawing
         the chunks still missing. Rounds are a pure function of model, seed and settings, so a
         loaded checkpoint's rounds are shared on disk between processes (``pool_cache``): what
         another process generated is read instead of generated again."""
         while len(self._rounds) <= round_index:
-            if self._growing:
+            if self._growing():
                 self._draw_chunk()
                 continue
-            key = None
-            if self.model.fingerprint is not None and self.options.candidate_source != "uniform":
-                seed = self.seed + len(self._rounds)
-                key = pool_key(self.model.fingerprint, seed=seed, size=self.pool_size, settings=self._generation_settings)
-            stored = read_pool(key) if key is not None else None
-            self._rounds.append(stored or [])
-            self._growing, self._growing_key, self._chunks = len(self._rounds[-1]) < self.pool_size, key, None
-        while round_index == len(self._rounds) - 1 and self._growing and len(self._rounds[-1]) < count:
+            key = self._round_key(len(self._rounds))
+            self._rounds.append((read_pool(key) if key is not None else None) or [])
+            self._chunks = None
+        while round_index == len(self._rounds) - 1 and self._growing() and len(self._rounds[-1]) < count:
             self._draw_chunk()
         return self._rounds[round_index][:count]
 
     def _draw_chunk(self) -> None:
         """Extend the growing round by what another process stored, else by one chunk generated
         here and stored for the others (one process at a time)."""
-        key = self._growing_key
+        round_index = len(self._rounds) - 1
+        key = self._round_key(round_index)
         with locked(key) if key is not None else contextlib.nullcontext():
             samples = self._rounds[-1]
             stored = read_pool(key) if key is not None else None
             if stored is not None and len(stored) > len(samples):
                 self._rounds[-1], self._chunks = stored, None
-            else:
-                if self._chunks is None:
-                    self._chunks = self._round_chunks(self.seed + len(self._rounds) - 1, len(samples) // GENERATION_CHUNK)
-                samples.extend(next(self._chunks))
-                if key is not None:
-                    store_pool(key, samples)
-        if len(self._rounds[-1]) >= self.pool_size:
-            self._growing, self._chunks = False, None
+                return
+            if self._chunks is None:
+                self._chunks = self._round_chunks(self.seed + round_index, len(samples) // GENERATION_CHUNK)
+            samples.extend(next(self._chunks))
+            if key is not None:
+                store_pool(key, samples)
+            if not self._growing():
+                self._chunks = None  # it holds the round's sampling noise
 
     def _is_whole(self, round_index: int, results: int) -> bool:
         """Whether a round is generated to its end and every sample of it is ranked."""
-        complete = round_index < len(self._rounds) - 1 or (round_index == len(self._rounds) - 1 and not self._growing)
-        return complete and self._visible(round_index, results) >= len(self._rounds[round_index])
+        growing = round_index == len(self._rounds) - 1 and self._growing()
+        return not growing and self._visible(round_index, results) >= len(self._rounds[round_index])
 
     def _pool(self, round_index: int, count: int) -> list[tuple[str, Dag, int]]:
         """Valid distinct candidates among a round's first ``count`` samples, most frequently

@@ -6,8 +6,8 @@ round is stored, as the samples generated so far in generation order, under a ha
 these (the checkpoint by the bytes of its files), and a lock file per round lets one process at
 a time extend it, so that workers starting together neither repeat each other's work nor
 crowd the CPU. Models trained in the process (online models) have no fingerprint and are never
-cached. The folder is ``$PNAG_CACHE_DIR``, else
-``$XDG_CACHE_HOME/pnag-sampler/pools`` (default ``~/.cache``); ``PNAG_CACHE_DIR=off`` disables the cache.
+cached. The folder is ``$PNAG_CACHE_DIR``, else ``$XDG_CACHE_HOME/pnag-sampler/pools``
+(default ``~/.cache``); ``PNAG_CACHE_DIR=off`` disables the cache.
 """
 
 from __future__ import annotations
