@@ -156,6 +156,22 @@ def _space_of_param(name: str, distribution: BaseDistribution) -> SearchSpace | 
     return space if _trial_distributions(space).get(name) == distribution else None
 
 
+def _fold(entry: tuple[str | None, float | None], evaluated: dict[str, float], held: set[str]) -> None:
+    """Add one trial's (architecture, score) to the best score per architecture and to every
+    architecture held."""
+    text, score = entry
+    if text is None:
+        return
+    held.add(text)
+    if score is not None:
+        evaluated[text] = max(score, evaluated.get(text, -math.inf))
+
+
+def _only_architectures(trials: list[FrozenTrial]) -> bool:
+    """Whether there are trials and each parameter of theirs belongs to a built-in space."""
+    return bool(trials) and all(_space_of_param(name, d) is not None for t in trials for name, d in t.distributions.items())
+
+
 def _parameter(name: str, distribution: BaseDistribution) -> Parameter:
     """The framework-neutral form of one Optuna distribution."""
     if isinstance(distribution, CategoricalDistribution):
@@ -258,6 +274,8 @@ class PNAGSampler(BaseSampler):
         if acquisition_sampler is not None:
             compat.check_supported(acquisition_sampler)
         self._weights = dict(weights or {})
+        #: the default TPE's relative search space is what every completed trial shares
+        self._relative_space_is_shared = independent_sampler is None
         if independent_sampler is None:
             independent_sampler = (
                 TPESampler(seed=seed) if n_startup_trials is None else TPESampler(seed=seed, n_startup_trials=n_startup_trials)
@@ -275,6 +293,8 @@ class PNAGSampler(BaseSampler):
         self._strings: dict[tuple, str | None] = {}
         self._finished: dict[tuple[str, int], tuple[str | None, float | None]] = {}
         self._finished_owner: tuple[Any, int] | None = None
+        #: per space: how many leading trials are finished, their evaluated and held architectures
+        self._settled: dict[str, tuple[int, dict[str, float], set[str]]] = {}
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
 
@@ -285,7 +305,7 @@ class PNAGSampler(BaseSampler):
         storage object's finished trials."""
         state = self.__dict__.copy()
         del state["_lock"]
-        state.update(_searches={}, _configuration_searches={}, _finished={}, _finished_owner=None)
+        state.update(_searches={}, _configuration_searches={}, _finished={}, _settled={}, _finished_owner=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -304,6 +324,8 @@ class PNAGSampler(BaseSampler):
         if (base := self._handed_over(trial)) is not None:
             return base.infer_relative_search_space(study, trial)
         if self._options.online_training is None:  # a user's space is the independent sampler's
+            if self._relative_space_is_shared and _only_architectures(compat.completed_trials(study)[-1:]):
+                return {}  # what every trial shares holds no user parameter (no intersection computed)
             relative = self._independent_sampler.infer_relative_search_space(study, trial)
             return {name: distribution for name, distribution in relative.items() if _space_of_param(name, distribution) is None}
         return {
@@ -508,26 +530,30 @@ class PNAGSampler(BaseSampler):
         """Of ``others``: evaluated architectures (score: higher is better) and all others claimed.
 
         A finished trial never changes, so what it contributes is read once per process (the
-        cache belongs to one study of one storage object, held so that its id is never reused)."""
+        cache belongs to one study of one storage object, held so that its id is never reused),
+        and the leading run of finished trials is folded once: each call reads only the trials
+        after it."""
         owner = compat.storage_key(study)
         if self._finished_owner is None or self._finished_owner[0] is not owner[0] or self._finished_owner[1] != owner[1]:
             self._finished.clear()
+            self._settled.clear()
             self._finished_owner = owner
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        evaluated: dict[str, float] = {}
-        claimed: set[str] = set()
-        for other in others:
+        count, evaluated, held = self._settled.get(space.name, (0, {}, set()))
+        # the asking trial is running, so it never sits in the leading run: those trials lead
+        # every later call's ``others`` too
+        while count < len(others) and others[count].state.is_finished():
+            _fold(self._trial_entry(space, others[count], sign), evaluated, held)
+            count += 1
+        self._settled[space.name] = (count, evaluated, held)
+        evaluated, held = dict(evaluated), set(held)
+        for other in others[count:]:
             key = (space.name, compat.trial_id(other))
             entry = self._finished.get(key) or self._trial_entry(space, other, sign)
             if other.state.is_finished():
                 self._finished[key] = entry
-            text, score = entry
-            if text is None:
-                continue
-            claimed.add(text)
-            if score is not None:
-                evaluated[text] = max(score, evaluated.get(text, -math.inf))
-        return evaluated, claimed - set(evaluated)
+            _fold(entry, evaluated, held)
+        return evaluated, held - set(evaluated)
 
     def _trial_entry(self, space: SearchSpace, trial: FrozenTrial, sign: float) -> tuple[str | None, float | None]:
         """(architecture string or None, score if it is a usable result else None). A failed

@@ -134,7 +134,7 @@ def _member_prediction_in_float64(member: predictor.TaskAwarePredictor, queries,
         return prior(queries) + query_keys @ keys.T @ np.linalg.solve(keys @ keys.T + ridge * np.eye(len(keys)), residual)
 
 
-@pytest.mark.parametrize("support_size", [40, predictor.DIRECT_SOLVE_MAX_SUPPORT + 40])  # both ways of solving
+@pytest.mark.parametrize("support_size", [40, 200])  # both ways of solving: over the support, over the key width
 def test_the_batched_members_predict_what_each_member_predicts_alone(support_size):
     model = PNAG.pretrained("nb201")
     table = get_benchmark("nb201")
@@ -160,3 +160,16 @@ def test_the_batched_members_predict_what_each_member_predicts_alone(support_siz
     )
     assert mean == pytest.approx(alone.mean(0), abs=1e-4)
     assert spread == pytest.approx(alone.std(0), abs=1e-4)
+
+
+def test_large_member_systems_are_solved_right_on_several_threads():
+    # batched LU with more than one thread is wrong (or hangs) from 150 rows on: pytorch#142815
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        keys = torch.nn.functional.normalize(torch.randn(4, 200, 16, generator=torch.Generator().manual_seed(0)), dim=2)
+        matrices, right = keys @ keys.mT + 0.5 * torch.eye(200), torch.ones(4, 200, 1)
+        solved = predictor._solve(matrices, right)
+    finally:
+        torch.set_num_threads(threads)
+    assert solved.double().numpy() == pytest.approx(np.linalg.solve(matrices.double().numpy(), right.double().numpy()), abs=1e-4)

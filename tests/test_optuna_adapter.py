@@ -195,6 +195,22 @@ def test_a_users_space_is_tpes_by_default():
     assert [t.params for t in pnag.trials] == [t.params for t in tpe.trials]
 
 
+def test_the_relative_space_holds_a_users_parameters_beside_an_architecture_and_is_empty_without_them(monkeypatch):
+    sampler = PNAGSampler(seed=0)
+
+    def with_learning_rate(trial: optuna.Trial) -> float:
+        return nb201_objective(trial) - abs(math.log10(trial.suggest_float("lr", 1e-4, 1e-1, log=True)) + 2)
+
+    mixed = optuna.create_study(direction="maximize", sampler=sampler)
+    mixed.optimize(with_learning_rate, n_trials=3)
+    assert list(sampler.infer_relative_search_space(mixed, mixed.trials[-1])) == ["lr"]
+    architecture_only = optuna.create_study(direction="maximize", sampler=sampler)
+    architecture_only.optimize(nb201_objective, n_trials=3)
+    # every completed trial holds only the architecture: TPE's intersection is not computed
+    monkeypatch.setattr(optuna.samplers.TPESampler, "infer_relative_search_space", lambda *args: pytest.fail("computed"))
+    assert sampler.infer_relative_search_space(architecture_only, architecture_only.trials[-1]) == {}
+
+
 def test_the_framework_neutral_search_proposes_tpes_configurations_and_never_repeats_in_a_finite_space():
     from pnag_sampler.search.configurations import ConfigurationSearch
     from pnag_sampler.search.options import SearchOptions

@@ -26,10 +26,10 @@ from torch import nn
 
 from pnag_sampler.model.encoder import NodeEncoder
 
-#: supports up to this size solve the ridge system over the support (size^3); larger ones over
-#: the key width (hidden^3, Woodbury's identity), so a long study's proposals stay cheap. Both
-#: are exact; below the switch results are bit-for-bit those of earlier releases.
-DIRECT_SOLVE_MAX_SUPPORT = 256
+#: the largest systems solved as one batch: torch's batched LU on a multi-threaded CPU returns
+#: wrong results, fails or hangs from 150 rows on (MKL's row swaps run concurrently:
+#: pytorch/pytorch#142815), so larger ones are solved one member at a time
+BATCHED_SOLVE_MAX_ROWS = 149
 
 
 @dataclass(frozen=True)
@@ -147,9 +147,19 @@ def ensemble_forward(
     keys, query_keys = support[..., 2 * hidden :], queries[..., 2 * hidden :]
     residual = (matched - support_prediction)[..., None]  # (M, K, 1)
     ridge = F.softplus(parameters["log_ridge"])[:, None, None]
-    if size <= DIRECT_SOLVE_MAX_SUPPORT:
-        weights = torch.linalg.solve(keys @ keys.mT + ridge * torch.eye(size), residual)
+    # the smaller of two equal systems: over the support while it is no wider than the keys,
+    # else over the key width (Woodbury: K^T (K K^T + r I)^-1 = (K^T K + r I)^-1 K^T), so a
+    # proposal's cost stops growing with the results
+    if size <= keys.shape[2]:
+        weights = _solve(keys @ keys.mT + ridge * torch.eye(size), residual)
         return prediction + (query_keys @ keys.mT @ weights)[..., 0]
-    # the same correction in the key space: (K K^T + r I)^-1 applied through (K^T K + r I)^-1
-    solved = torch.linalg.solve(keys.mT @ keys + ridge * torch.eye(keys.shape[2]), keys.mT @ residual)
+    solved = _solve(keys.mT @ keys + ridge * torch.eye(keys.shape[2]), keys.mT @ residual)
     return prediction + (query_keys @ solved)[..., 0]
+
+
+def _solve(matrices: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """``torch.linalg.solve`` over a member axis (M, n, n), (M, n, 1), batched only where
+    batched LU is reliable (see ``BATCHED_SOLVE_MAX_ROWS``)."""
+    if matrices.shape[-1] <= BATCHED_SOLVE_MAX_ROWS:
+        return torch.linalg.solve(matrices, right)
+    return torch.stack([torch.linalg.solve(matrix, column) for matrix, column in zip(matrices, right)])

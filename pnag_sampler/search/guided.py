@@ -174,17 +174,21 @@ class GuidedSearch:
         fresh: dict[str, tuple[str, Dag, int]] = {}
         results = len(seen)
         for round_index in range(self.max_pool_rounds):
-            for text, dag, count in self._pool(round_index, self._visible(round_index, results)):
-                if text not in seen:
+            unseen = [candidate for candidate in self._pool(round_index, self._visible(round_index, results)) if candidate[0] not in seen]
+            if fresh:
+                for text, dag, count in unseen:
                     previous = fresh.get(text)
                     fresh[text] = (text, dag, count + (previous[2] if previous else 0))
+            else:
+                fresh = {candidate[0]: candidate for candidate in unseen}
             if len(fresh) >= self.pool_size // 4 or not self._is_whole(round_index, results):
                 break
         ahead = round_index + 1
         if ahead < self.max_pool_rounds and len(fresh) < self.pool_size // 2 and self._is_whole(round_index, results):
             self._samples(ahead, len(self._rounds[ahead]) + 1 if ahead < len(self._rounds) else 1)
         if fresh:
-            return sorted(fresh.values(), key=lambda c: -c[2])
+            # the first round's candidates come most frequent first already
+            return list(fresh.values()) if round_index == 0 else sorted(fresh.values(), key=lambda c: -c[2])
         if self.allow_repeats and (first := self._pool(0, self.pool_size)):
             return list(first)
         if not self._warned_uniform:

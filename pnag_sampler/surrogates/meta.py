@@ -30,8 +30,8 @@ Support = Sequence[tuple[Dag, float]]
 
 def score_ranks(scores: torch.Tensor | np.ndarray | Sequence[float]) -> torch.Tensor:
     """0 for the lowest score .. K-1 for the highest (ties in order of appearance)."""
-    values = torch.as_tensor(np.asarray(scores, dtype=np.float64))
-    return torch.argsort(torch.argsort(values, stable=True), stable=True)
+    values = np.asarray(scores, dtype=np.float64)
+    return torch.from_numpy(np.argsort(np.argsort(values, kind="stable"), kind="stable"))
 
 
 def require_finite_support(space: SearchSpace, support: Support) -> None:
@@ -152,7 +152,7 @@ class MetaSurrogate:
         support_rows = self.rows([dag for dag, _ in support])
         return self.predict_rows(queries, support_rows, np.array([score for _, score in support], dtype=np.float64))
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_rows(self, queries: np.ndarray, support: np.ndarray, support_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``predict`` for architectures given by their ``rows`` (finite scores, checked by the caller)."""
         features = self._features
