@@ -156,6 +156,18 @@ def _space_of_param(name: str, distribution: BaseDistribution) -> SearchSpace | 
     return space if _trial_distributions(space).get(name) == distribution else None
 
 
+class _FinishedLead:
+    """A study's leading run of finished trials, folded once: its length, the best score per
+    evaluated architecture, every architecture held, and the trials by the architecture their
+    claim names."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.evaluated: dict[str, float] = {}
+        self.held: set[str] = set()
+        self.holders: dict[str, list[FrozenTrial]] = {}
+
+
 def _fold(entry: tuple[str | None, float | None], evaluated: dict[str, float], held: set[str]) -> None:
     """Add one trial's (architecture, score) to the best score per architecture and to every
     architecture held."""
@@ -293,8 +305,8 @@ class PNAGSampler(BaseSampler):
         self._strings: dict[tuple, str | None] = {}
         self._finished: dict[tuple[str, int], tuple[str | None, float | None]] = {}
         self._finished_owner: tuple[Any, int] | None = None
-        #: per space: how many leading trials are finished, their evaluated and held architectures
-        self._settled: dict[str, tuple[int, dict[str, float], set[str]]] = {}
+        #: per space: the study's leading run of finished trials, folded once
+        self._leads: dict[str, _FinishedLead] = {}
         # n_jobs > 1 shares this object between threads; pools and proposals are built under it
         self._lock = threading.RLock()
 
@@ -305,7 +317,7 @@ class PNAGSampler(BaseSampler):
         storage object's finished trials."""
         state = self.__dict__.copy()
         del state["_lock"]
-        state.update(_searches={}, _configuration_searches={}, _finished={}, _settled={}, _finished_owner=None)
+        state.update(_searches={}, _configuration_searches={}, _finished={}, _leads={}, _finished_owner=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -477,8 +489,9 @@ class PNAGSampler(BaseSampler):
         attr, ranking_attr = _ARCH_ATTR.format(space=space.name), _RANKING_ATTR.format(space=space.name)
         started = time.time()
         compat.set_system_attr(study, trial, ranking_attr, started)
-        others = self._other_trials(study, trial)
+        others = compat.other_trials(study, trial)
         evaluated, claimed = self._history(study, space, others)
+        lead = self._leads[space.name]
 
         def ahead(other: FrozenTrial) -> bool:
             began = other.system_attrs.get(ranking_attr)
@@ -501,30 +514,29 @@ class PNAGSampler(BaseSampler):
         def trial_params(text: str) -> dict[str, Any]:
             return _trial_values(space, space.from_string(text))
 
+        # the leading finished trials neither run nor rank: only the trials after them are read
+        # again (they lead a refreshed ``others`` too)
         for attempt in range(_CLAIM_ATTEMPTS):
-            in_flight = ranking_ahead(others)
+            in_flight = ranking_ahead(others[lead.count :])
             ranked = self._ranked(self._search(space), study, trial, evaluated, claimed, in_flight + 1, trial_params, distributions)
             choice = ranked[min(in_flight, len(ranked) - 1)]
-            if any(t.state == TrialState.RUNNING for t in others):
-                others = self._other_trials(study, trial)  # what others claimed while this trial ranked
-                held = {t.system_attrs[attr] for t in others if attr in t.system_attrs and not t.state.is_finished()}
+            if any(t.state == TrialState.RUNNING for t in others[lead.count :]):
+                others = compat.other_trials(study, trial)  # what others claimed while this trial ranked
+                held = {t.system_attrs[attr] for t in others[lead.count :] if attr in t.system_attrs and not t.state.is_finished()}
                 if choice in held and attempt < _CLAIM_ATTEMPTS - 1:
                     claimed |= held
                     continue
             writing = time.perf_counter()
             compat.set_system_attr(study, trial, attr, choice)
-            if any(t.state == TrialState.RUNNING for t in others):
+            if any(t.state == TrialState.RUNNING for t in others[lead.count :]):
                 # others' claims take as long to land as this one did: wait for several of them
                 time.sleep(max(_CLAIM_SETTLE_SECONDS, 3 * (time.perf_counter() - writing)))
-                others = self._other_trials(study, trial)
-            if not any(t.system_attrs.get(attr) == choice and ahead(t) for t in others):
+                others = compat.other_trials(study, trial)
+            holders = [*lead.holders.get(choice, ()), *others[lead.count :]]
+            if not any(t.system_attrs.get(attr) == choice and ahead(t) for t in holders):
                 break
             claimed.add(choice)
         return choice
-
-    @staticmethod
-    def _other_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        return [t for t in compat.all_trials(study) if compat.trial_id(t) != compat.trial_id(trial)]
 
     def _history(self, study: Study, space: SearchSpace, others: list[FrozenTrial]) -> tuple[dict[str, float], set[str]]:
         """Of ``others``: evaluated architectures (score: higher is better) and all others claimed.
@@ -532,22 +544,23 @@ class PNAGSampler(BaseSampler):
         A finished trial never changes, so what it contributes is read once per process (the
         cache belongs to one study of one storage object, held so that its id is never reused),
         and the leading run of finished trials is folded once: each call reads only the trials
-        after it."""
+        after it (``_leads``). The asking trial is running, so it is never in that run."""
         owner = compat.storage_key(study)
         if self._finished_owner is None or self._finished_owner[0] is not owner[0] or self._finished_owner[1] != owner[1]:
             self._finished.clear()
-            self._settled.clear()
+            self._leads.clear()
             self._finished_owner = owner
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        count, evaluated, held = self._settled.get(space.name, (0, {}, set()))
-        # the asking trial is running, so it never sits in the leading run: those trials lead
-        # every later call's ``others`` too
-        while count < len(others) and others[count].state.is_finished():
-            _fold(self._trial_entry(space, others[count], sign), evaluated, held)
-            count += 1
-        self._settled[space.name] = (count, evaluated, held)
-        evaluated, held = dict(evaluated), set(held)
-        for other in others[count:]:
+        lead = self._leads.setdefault(space.name, _FinishedLead())
+        attr = _ARCH_ATTR.format(space=space.name)
+        while lead.count < len(others) and others[lead.count].state.is_finished():
+            finished = others[lead.count]
+            _fold(self._trial_entry(space, finished, sign), lead.evaluated, lead.held)
+            if (holding := finished.system_attrs.get(attr)) is not None:
+                lead.holders.setdefault(holding, []).append(finished)
+            lead.count += 1
+        evaluated, held = dict(lead.evaluated), set(lead.held)
+        for other in others[lead.count :]:
             key = (space.name, compat.trial_id(other))
             entry = self._finished.get(key) or self._trial_entry(space, other, sign)
             if other.state.is_finished():

@@ -43,6 +43,12 @@ def all_trials(study: Study) -> list[FrozenTrial]:
     return study._storage.get_all_trials(study._study_id, deepcopy=False)
 
 
+def other_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
+    """Every trial of the study but ``trial``, in order, straight from its storage (no copies)."""
+    own = trial._trial_id
+    return [other for other in all_trials(study) if other._trial_id != own]
+
+
 def completed_trials(study: Study) -> list[FrozenTrial]:
     """Completed trials through the study's cache (cheap enough to call on every ask)."""
     return study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)
