@@ -7,12 +7,12 @@
 For every held-out dataset X the models used were never trained on X's scores:
 - NB201: the shipped ``nb201-without-X`` checkpoints (every stage: generator, task-conditioned
   transformer, surrogate), checked against their recorded training set.
-- NAS-Bench-Graph: per fold, a surrogate meta-trained here on the other 7 datasets of the
-  9-operation space (cached in benchmarks/cache), next to one generator trained with no score
-  at all: the shipped stage 1 (which never sees scores) and a stage 2 trained here on the null
-  condition only. Its pools are the space's structure; the fold surrogate does the transfer.
-  PROTEINS (5 operations, its own table) is held out from all 8 and predicted zero/few-shot;
-  it is not searched, because the 9-operation generator proposes architectures its table lacks.
+- NAS-Bench-Graph: the shipped ``nasbench_graph-without-X`` folds (``ship_graph_folds.py``),
+  built like NB201's: stage 1 trained on architectures only, a surrogate meta-trained on the
+  other 7 datasets of the 9-operation space and a stage 2 conditioned on their scores.
+  PROTEINS (5 operations, its own table) is predicted zero/few-shot by the surrogate of the
+  shipped ``nasbench_graph`` weights (all 8 other datasets); it is searched in its own space by
+  ``pnag bench`` (the 9-operation generator proposes architectures its table lacks).
 
 1. Surrogate: Spearman and Kendall correlation between prediction and validation score over
    every architecture of the held-out table, with 0, 5, 20 and 50 random support results
@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -52,68 +51,27 @@ from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
 from pnag_sampler.harness.problems import check_held_out, held_out_weights
 from pnag_sampler.harness.summaries import interval
-from pnag_sampler.pretraining import TrainingSet
 from pnag_sampler.search.guided import GuidedSearch
 from pnag_sampler.search.options import SearchOptions
-from pnag_sampler.surrogates.meta import MetaSurrogate
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / "cache"
 NB201_TASKS = ("cifar10", "cifar100", "imagenet16")
 GRAPH_SPACE_TASKS = GRAPH_TASKS["nasbench_graph"]
 SUPPORT_SIZES = (0, 5, 20, 50)
 NB201_CHECKPOINTS = (1, 2, 5, 10)
 GRAPH_CHECKPOINTS = (1, 5, 10, 20)
 TABLE5_DEVICES = ("pixel3", "raspi4")
-#: the NAS-Bench-Graph folds: surrogate meta-training steps, null-condition stage-2 epochs
-GRAPH_SURROGATE_STEPS, GRAPH_GENERATOR_EPOCHS = 1500, 3
 
 
 # -- models -------------------------------------------------------------------------------------
-def nb201_fold(held_out: str) -> PNAG:
-    weights = held_out_weights("nb201", held_out)
-    check_held_out(weights, "nb201", held_out)
-    model = PNAG.load(weights, space="nb201")
+def shipped_fold(space: str, held_out: str) -> PNAG:
+    """The shipped ``<space>-without-<held_out>`` weights, checked against their recorded
+    training set."""
+    weights = held_out_weights(space, held_out)
+    check_held_out(weights, space, held_out)
+    model = PNAG.load(weights, space=space)
     if model.surrogate is None:
         raise CheckpointError(f"{weights} has no surrogate; retrain it with `pnag train --init`")
-    return model
-
-
-def score_free_graph_generator(epochs: int, seed: int, progress: bool) -> PNAG:
-    """Stage 1 from the shipped weights (trained on architectures only) and a stage 2 trained
-    on the null condition only: a generator that has seen no score of any dataset."""
-    folder = CACHE / f"nasbench_graph-score-free-e{epochs}-s{seed}"
-    try:
-        return PNAG.load(folder, space="nasbench_graph")
-    except CheckpointError:
-        pass
-    shipped = PNAG.pretrained("nasbench_graph")
-    model = PNAG(shipped.space, autoencoder_config=shipped.autoencoder_config)
-    model.autoencoder.load_state_dict(shipped.autoencoder.state_dict())
-    architectures = get_benchmark("nasbench_graph").architectures()
-    model.fit_transformer([], unconditioned=architectures, epochs=epochs, seed=seed, progress=progress)
-    model.metadata.update(generation_defaults={"performance": None}, stage1="shipped nasbench_graph (architectures only)")
-    model.save(folder)
-    return model
-
-
-def graph_fold(base: PNAG, held_out: str, steps: int, seed: int, progress: bool) -> PNAG:
-    """The score-free generator with a surrogate meta-trained on the other datasets."""
-    tasks = tuple(t for t in GRAPH_SPACE_TASKS if t != held_out)
-    folder = CACHE / f"nasbench_graph-surrogate-without-{held_out}-n{steps}-s{seed}"
-    try:
-        model = PNAG.load(folder, space="nasbench_graph")
-    except CheckpointError:
-        benchmark = get_benchmark("nasbench_graph")
-        surrogate = MetaSurrogate(benchmark.space)
-        surrogate.fit(benchmark.architectures(), {t: benchmark.validation(t) for t in tasks}, steps=steps, seed=seed, progress=progress)
-        model = PNAG(base.space, autoencoder_config=base.autoencoder_config, metadata=base.metadata, surrogate=surrogate)
-        model.autoencoder.load_state_dict(base.autoencoder.state_dict())
-        model.transformer.load_state_dict(base.transformer.state_dict())
-        model.metadata["training_set"] = asdict(TrainingSet("nasbench_graph", tasks))
-        model.save(folder)
-    if held_out in model.metadata["training_set"]["tasks"]:
-        raise CheckpointError(f"{folder} was trained on '{held_out}' scores")
     return model
 
 
@@ -258,26 +216,26 @@ def nb201_part(args: argparse.Namespace, seeds: list[int]) -> dict:
     results: dict = {"surrogate_correlation": {}, "nb201_search": {}}
     nb201 = get_benchmark("nb201")
     for task in tqdm(NB201_TASKS, desc="nb201 folds"):
-        model = nb201_fold(task)
+        model = shipped_fold("nb201", task)
         results["surrogate_correlation"][f"nb201/{task}"] = rank_correlations(model, nb201, task, args.seed, 5)
         results["nb201_search"][task] = search_table(model, nb201, task, 10 if args.quick else 100, seeds, NB201_CHECKPOINTS)
-    results["table5"] = table5(nb201_fold("cifar10"), "cifar10", args.seed)
+    results["table5"] = table5(shipped_fold("nb201", "cifar10"), "cifar10", args.seed)
     return results
 
 
 def graph_part(args: argparse.Namespace, seeds: list[int]) -> dict:
-    surrogate_steps, generator_epochs = (100, 1) if args.quick else (GRAPH_SURROGATE_STEPS, GRAPH_GENERATOR_EPOCHS)
     results: dict = {"surrogate_correlation": {}, "graph_search": {}}
-    base = score_free_graph_generator(generator_epochs, args.seed, progress=True)
     graph = get_benchmark("nasbench_graph")
     for task in tqdm(GRAPH_SPACE_TASKS[:2] if args.quick else GRAPH_SPACE_TASKS, desc="nas-bench-graph folds"):
-        model = graph_fold(base, task, surrogate_steps, args.seed, progress=False)
+        model = shipped_fold("nasbench_graph", task)
         results["surrogate_correlation"][f"nasbench_graph/{task}"] = rank_correlations(model, graph, task, args.seed, 5)
         results["graph_search"][task] = search_table(model, graph, task, max(GRAPH_CHECKPOINTS), seeds, GRAPH_CHECKPOINTS)
-    # PROTEINS: a surrogate meta-trained on all 8 datasets of the 9-operation space
-    proteins_model = graph_fold(base, "proteins", surrogate_steps, args.seed, progress=False)
+    # PROTEINS: the surrogate of the shipped nasbench_graph weights, meta-trained on all 8 datasets
+    every_dataset = PNAG.pretrained("nasbench_graph")
+    if "proteins" in every_dataset.metadata["training_set"]["tasks"]:
+        raise CheckpointError("the shipped nasbench_graph weights were trained on PROTEINS scores")
     results["surrogate_correlation"]["nasbench_graph/proteins"] = rank_correlations(
-        proteins_model,
+        every_dataset,
         get_benchmark("nasbench_graph_proteins"),
         "proteins",
         args.seed,

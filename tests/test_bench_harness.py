@@ -9,6 +9,7 @@ import pytest
 
 import pnag_sampler.harness.bench as bench
 from pnag_sampler.errors import BenchmarkResultError, UnknownNameError
+from pnag_sampler.generator import PNAG
 from pnag_sampler.harness.bench import ALL_METHODS, QUICK, SUITE_PROBLEMS, _problems, suite
 from pnag_sampler.harness.problems import FAILED, Problem, Run, held_out_weights, method_runners, pnag_weights
 from pnag_sampler.harness.summaries import regret_over_clock, regret_summary
@@ -100,6 +101,15 @@ def test_resume_refuses_a_foreign_file_or_another_budget(tmp_path):
 def test_every_suite_problem_has_shipped_weights_that_never_saw_its_scores(space, task):
     weights = pnag_weights(Problem.of(space, task), ["pnag"], None)  # raises if not held out
     assert weights.endswith(f"{space}-without-{task}")
+
+
+@pytest.mark.parametrize("space, task", [problem for problem in SUITE_PROBLEMS if problem[0].startswith("nasbench_graph")])
+def test_nasbench_graph_folds_generate_conditioned_on_the_other_datasets_scores(space, task):
+    model = PNAG.load(held_out_weights(space, task), space=space)
+    conditioned = model.metadata["conditioned_stage2"]
+    assert conditioned["tasks"] == model.metadata["training_set"]["tasks"] and task not in conditioned["tasks"]
+    assert model.condition_layout.names == ("performance", "task")
+    assert model.generation_defaults()["performance"] == 1.0  # pools under the top-performance condition, as NB201's
 
 
 def test_pnag_searches_proteins_in_its_own_five_operation_table():
