@@ -452,6 +452,7 @@ def _invocations(results: dict) -> list[str]:
     lines = []
     for number, run in enumerate(reversed(chain), 1):
         ran = f"{run['runs']} runs, {run['reused_runs']} reused" if "runs" in run else "every run"
+        ran += " (the asked methods' stored runs run again)" if run.get("rerun") else ""
         asked = f"problems {', '.join(run['asked_problems'])}; " if "asked_problems" in run else ""
         lines.append(f"{number}. {asked}methods {', '.join(run['methods'])}; {ran}; {run['jobs']} processes; {run['seconds'] / 60:.1f} min")
     return lines

@@ -87,6 +87,13 @@ def test_resume_keeps_stored_methods_that_cover_every_seed_and_runs_only_new_one
     assert other["previous"] is None and again["previous"]["reused_runs"] == 2
 
 
+def test_rerun_runs_the_asked_methods_again_and_reuses_the_others(tmp_path):
+    _cheap_suite(tmp_path, ["random", "tpe"])
+    summary = suite([("nb201", "cifar10")], ["tpe"], [0, 1], 6, tmp_path, jobs=1, progress=False, resume=True, rerun=True)
+    assert (summary["runs"], summary["reused_runs"], summary["rerun"]) == (2, 2, True)
+    assert list(summary["problems"]["nb201-cifar10"]["methods"]) == ["random", "tpe"]
+
+
 def test_resume_refuses_a_foreign_file_or_another_budget(tmp_path):
     _cheap_suite(tmp_path, ["random"])
     with pytest.raises(BenchmarkResultError, match="budget 6, not 7"):

@@ -139,16 +139,22 @@ def _partial_path(out: Path, name: str) -> Path:
     return out / f"{name}.partial.json"
 
 
-def _plan(space: str, task: str, methods: list[str], seeds: list[int], budget: int, out: Path, resume: bool) -> _ProblemPlan:
+def _plan(
+    space: str, task: str, methods: list[str], seeds: list[int], budget: int, out: Path, resume: bool, rerun: bool = False
+) -> _ProblemPlan:
     """What one problem of the suite will hold: the asked methods (PNAG's skipped where no
     held-out weights exist) and, when resuming, the stored runs of the asked seeds, also of
-    methods not asked for this time if they cover every seed (a slow method run separately)."""
+    methods not asked for this time if they cover every seed (a slow method run separately).
+    ``rerun``: the asked methods' runs in the problem's file are not reused (new weights make
+    them stale); an interrupted rerun's own runs, in the partial file, still are."""
     problem = Problem.of(space, task)
     stored: dict[str, dict[int, Run]] = {}
     if resume:
-        for path in (out / f"{problem.space}-{task}.json", _partial_path(out, f"{problem.space}-{task}")):
+        final = out / f"{problem.space}-{task}.json"
+        for path in (final, _partial_path(out, f"{problem.space}-{task}")):
             for method, method_runs in stored_runs(path, budget).items():
-                stored.setdefault(method, {}).update(method_runs)
+                if not (rerun and path == final and method in methods):
+                    stored.setdefault(method, {}).update(method_runs)
     wanted = [m for m in ALL_METHODS if m in methods or (m in stored and all(s in stored[m] for s in seeds))]
     skipped, weights = {}, None
     try:
@@ -214,7 +220,16 @@ def _previous_invocations(path: Path) -> dict | None:
 
 
 def suite(
-    problems, methods: list[str], seeds: list[int], budget: int, out: Path, *, jobs: int, progress: bool, resume: bool = False
+    problems,
+    methods: list[str],
+    seeds: list[int],
+    budget: int,
+    out: Path,
+    *,
+    jobs: int,
+    progress: bool,
+    resume: bool = False,
+    rerun: bool = False,
 ) -> dict:
     """Every problem; per problem a JSON file and two plots in ``out``, and ``out/summary.json``
     (the tables of every problem whose file ``out`` holds, this invocation's and earlier ones').
@@ -222,10 +237,11 @@ def suite(
     All runs share one pool of ``jobs`` processes, problem after problem, and each problem's
     files are written as soon as its last run finishes; until then, its finished runs are kept
     in ``<problem>.partial.json``, so that an interrupted suite loses no run. ``resume`` reuses
-    the runs that the problems' files in ``out`` already hold and runs only the missing ones."""
+    the runs that the problems' files in ``out`` already hold and runs only the missing ones;
+    with ``rerun``, those of the asked methods are run again."""
     require_known(methods, list(ALL_METHODS))
     started = time.perf_counter()
-    plans = {plan.name: plan for plan in (_plan(space, task, methods, seeds, budget, out, resume) for space, task in problems)}
+    plans = {plan.name: plan for plan in (_plan(space, task, methods, seeds, budget, out, resume, rerun) for space, task in problems)}
     work = [
         Job(m, plan.problem.space, plan.problem.task, s, budget, plan.weights)
         for plan in plans.values()
@@ -272,6 +288,7 @@ def suite(
         "runs": len(work),
         "reused_runs": sum(plan.reused for plan in plans.values()),
         "run_seconds": sum(row["run_seconds"] for row in table.values()),
+        "rerun": rerun,
         "previous": _previous_invocations(out / "summary.json") if resume else None,
         "problems": _folder_table(out, table, budget, seeds),
     }
@@ -329,7 +346,15 @@ def handle_suite(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + (QUICK["seeds"] if args.quick else args.seeds)))
     budget = QUICK["budget"] if args.quick else args.budget
     summary = suite(
-        problems, _methods(args.methods), seeds, budget, Path(args.out), jobs=args.jobs, progress=not args.json, resume=args.resume
+        problems,
+        _methods(args.methods),
+        seeds,
+        budget,
+        Path(args.out),
+        jobs=args.jobs,
+        progress=not args.json,
+        resume=args.resume,
+        rerun=args.rerun,
     )
     if args.json:
         print(json.dumps(summary))

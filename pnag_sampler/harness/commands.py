@@ -91,5 +91,10 @@ def add_bench_parser(commands: Any) -> None:
         help="reuse the runs that --out's JSON files hold (also of methods not asked for, if they cover "
         "every seed); run only the missing ones, then rewrite every summary and plot",
     )
+    suite_parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="with --resume: run the asked methods again instead of reusing their stored runs (e.g. after new weights)",
+    )
     suite_parser.add_argument("--json", action="store_true")
     suite_parser.set_defaults(handler=_later("pnag_sampler.harness.bench:handle_suite"))
