@@ -21,13 +21,11 @@ from pathlib import Path
 import numpy as np
 from ship_graph_folds import HELD_OUT_WEIGHTS
 from tqdm.auto import tqdm
-from transfer import best_by_validation
+from transfer import best_by_validation, guided_rows
 
 from pnag_sampler.data import GRAPH_TASKS, get_benchmark
 from pnag_sampler.files import write_json
 from pnag_sampler.generator import PNAG
-from pnag_sampler.search.guided import GuidedSearch
-from pnag_sampler.search.options import SearchOptions
 
 RESULTS = Path(__file__).resolve().parent / "results" / "graph_fold_guidance.json"
 #: (space, held-out dataset) of every NAS-Bench-Graph fold
@@ -38,15 +36,8 @@ BUDGET = 10
 def regret_after(model: PNAG, space: str, task: str, cfg_scale: float, seed: int) -> tuple[float, float]:
     """Test regret of the best-by-validation architecture after 1 and ``BUDGET`` evaluations."""
     table = get_benchmark(space)
-    validation, test = table.validation(task), table.test(task)
-    search = GuidedSearch(model, SearchOptions(seed=seed, cfg_scale=cfg_scale))
-    evaluated: dict[str, float] = {}
-    rows = []
-    for _ in range(BUDGET):
-        row = table.index(search.propose(evaluated)[0])
-        evaluated[table.strings()[row]] = float(validation[row])
-        rows.append(row)
-    curve, _ = best_by_validation(rows, validation, test)
+    test = table.test(task)
+    curve, _ = best_by_validation(guided_rows(model, table, task, BUDGET, seed, cfg_scale), table.validation(task), test)
     return float(test.max() - curve[0]), float(test.max() - curve[-1])
 
 

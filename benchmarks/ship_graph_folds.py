@@ -7,7 +7,7 @@ Each fold is built like NB201's, never seeing the held-out dataset's scores: the
 (trained on architectures only), a stage 2 first trained on the null condition only, a
 task-aware surrogate meta-trained on the other 7 datasets of the 9-operation space, and then
 stage 2 trained further conditioned on those 7 datasets' scores (performance quantile and task
-embedding, ``transfer.conditioned_graph_fold``). ``--condition-shipped`` runs only that last
+embedding, ``conditioned_fold``). ``--condition-shipped`` runs only that last
 step on the folds already in the held-out package (how the shipped folds were made: their
 decoders had been refitted by ``ship_structured_decoders.py``, which the conditioning keeps).
 ``pnag bench search --space nasbench_graph --dataset X`` and ``pnag study`` find them by name,

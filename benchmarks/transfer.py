@@ -93,9 +93,10 @@ def rank_correlations(model: PNAG, benchmark: Benchmark, task: str, seed: int, d
     return result
 
 
-def guided_rows(model: PNAG, benchmark: Benchmark, task: str, budget: int, seed: int) -> list[int]:
-    """Rows evaluated in order by the guided search (validation scores only)."""
-    search = GuidedSearch(model, SearchOptions(seed=seed))
+def guided_rows(model: PNAG, benchmark: Benchmark, task: str, budget: int, seed: int, cfg_scale: float | None = None) -> list[int]:
+    """Rows evaluated in order by the guided search (validation scores only); ``cfg_scale``
+    None: the checkpoint's recorded guidance."""
+    search = GuidedSearch(model, SearchOptions(seed=seed, cfg_scale=cfg_scale))
     validation = benchmark.validation(task)
     evaluated: dict[str, float] = {}
     rows = []
