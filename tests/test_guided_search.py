@@ -6,10 +6,12 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from pnag_sampler.data import get_benchmark
 from pnag_sampler.generator import GENERATION_CHUNK, PNAG
 from pnag_sampler.model import predictor
+from pnag_sampler.model.graph_tensors import dags_to_tensors
 from pnag_sampler.search.guided import GuidedSearch
 from pnag_sampler.search.options import SearchOptions
 from pnag_sampler.surrogates.meta import score_ranks
@@ -107,31 +109,30 @@ def test_a_search_pickled_while_its_first_round_grows_goes_on_with_the_same_prop
     assert _proposals(copy, 6, "cifar100") == _proposals(search, 6, "cifar100")
 
 
-def _member_prediction_in_float64(member: predictor.TaskAwarePredictor, queries, support, ranks) -> np.ndarray:
-    """One member's prediction written out directly: its own layers, the ridge system over the
-    support solved in float64."""
-    hidden = member.config.hidden
+def _member_prediction_in_float64(member: predictor.TaskAwarePredictor, space, queries, support, ranks) -> np.ndarray:
+    """One member's prediction written out directly from the architectures: its own layers on
+    their embeddings (no cached features), the ridge system over the support solved in float64."""
     with torch.no_grad():
+        query_embeddings, support_embeddings = (
+            member.embed_architectures(*dags_to_tensors(space.node_types, dags)) for dags in (queries, support)
+        )
         task = member.prior_task + member.task_network(
             torch.cat(
                 [
-                    member.pair_network(torch.cat([support[:, :hidden], (ranks.float() / (len(ranks) - 1))[:, None]], 1)).mean(0),
+                    member.pair_network(torch.cat([support_embeddings, (ranks.float() / (len(ranks) - 1))[:, None]], 1)).mean(0),
                     torch.log1p(torch.tensor([float(len(ranks))])),
                 ]
             )
         )
-        head = member.head[0]
 
-        def prior(rows):
-            return (
-                member.head[2](torch.relu(rows[:, hidden : 2 * hidden] + head.weight[:, hidden:] @ task + head.bias))[:, 0].double().numpy()
-            )
+        def prior(embeddings):
+            return member.head(torch.cat([embeddings, task.expand(len(embeddings), -1)], 1))[:, 0].double().numpy()
 
-        support_prediction = prior(support)
+        support_prediction = prior(support_embeddings)
         residual = np.sort(support_prediction)[ranks.numpy()] - support_prediction
-        keys, query_keys = support[:, 2 * hidden :].double().numpy(), queries[:, 2 * hidden :].double().numpy()
-        ridge = float(torch.nn.functional.softplus(member.log_ridge))
-        return prior(queries) + query_keys @ keys.T @ np.linalg.solve(keys @ keys.T + ridge * np.eye(len(keys)), residual)
+        keys, query_keys = (F.normalize(embeddings, dim=1).double().numpy() for embeddings in (support_embeddings, query_embeddings))
+        ridge = float(F.softplus(member.log_ridge))
+        return prior(query_embeddings) + query_keys @ keys.T @ np.linalg.solve(keys @ keys.T + ridge * np.eye(len(keys)), residual)
 
 
 @pytest.mark.parametrize("support_size", [40, 200])  # both ways of solving: over the support, over the key width
@@ -146,17 +147,8 @@ def test_the_batched_members_predict_what_each_member_predicts_alone(support_siz
     assert surrogate is not None
     mean, spread = surrogate.predict(queries, support)
     ranks = score_ranks([score for _, score in support])
-    features = surrogate._features  # filled by the prediction above
     alone = np.stack(
-        [
-            _member_prediction_in_float64(
-                member,
-                features[index, torch.from_numpy(surrogate.rows(queries))],
-                features[index, torch.from_numpy(surrogate.rows([dag for dag, _ in support]))],
-                ranks,
-            )
-            for index, member in enumerate(surrogate.members)
-        ]
+        [_member_prediction_in_float64(member, model.space, queries, [dag for dag, _ in support], ranks) for member in surrogate.members]
     )
     assert mean == pytest.approx(alone.mean(0), abs=1e-4)
     assert spread == pytest.approx(alone.std(0), abs=1e-4)

@@ -59,9 +59,10 @@ class TaskAwarePredictor(nn.Module):
         self.head = _mlp(hidden + config.task_dim, hidden, 1)
         self.log_ridge = nn.Parameter(torch.zeros(()))
 
-    def _head_input(self) -> nn.Linear:
-        """The head's first layer (``_mlp`` builds it as a Linear)."""
-        layer = self.head[0]
+    @staticmethod
+    def _first_layer(network: nn.Sequential) -> nn.Linear:
+        """An ``_mlp``'s first layer (``_mlp`` builds it as a Linear)."""
+        layer = network[0]
         assert isinstance(layer, nn.Linear)
         return layer
 
@@ -71,12 +72,15 @@ class TaskAwarePredictor(nn.Module):
         return torch.relu(self.readout(torch.cat([states.mean(dim=1), states.amax(dim=1)], dim=1)))
 
     def features(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """(B, hidden) embeddings -> (B, 3 * hidden): the embedding, its product with the head's
-        architecture weights and its unit vector (the kernel's key). Each is fixed once the
-        member is trained, so a search computes them once per architecture and every later
-        prediction is a few small products."""
+        """(B, hidden) embeddings -> (B, 3 * hidden): the embedding's products with the
+        architecture weights of the pair network's and of the head's first layers, and its unit
+        vector (the kernel's key). Each is fixed once the member is trained, so a search
+        computes them once per architecture and every later prediction is a few small
+        products; a query needs only the last two (its last 2 * hidden columns)."""
         hidden = self.config.hidden
-        return torch.cat([embeddings, embeddings @ self._head_input().weight[:, :hidden].T, F.normalize(embeddings, dim=1)], dim=1)
+        pair_input = embeddings @ self._first_layer(self.pair_network).weight[:, :hidden].T
+        head_input = embeddings @ self._first_layer(self.head).weight[:, :hidden].T
+        return torch.cat([pair_input, head_input, F.normalize(embeddings, dim=1)], dim=1)
 
     def stacked_parameters(self) -> dict[str, torch.Tensor]:
         """This member's parameters in the layout of ``ensemble_forward`` (a member axis of 1)."""
@@ -112,13 +116,17 @@ def _two_layers(x: torch.Tensor, parameters: dict[str, torch.Tensor], name: str)
 
 
 def ensemble_task_embeddings(parameters: dict[str, torch.Tensor], support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
-    """Each member's task embedding: support architecture embeddings (M, K, hidden) and the
+    """Each member's task embedding: the support's ``features`` (M, K, 3 * hidden) and the
     order of their scores (K, ranks, 0 = worst) -> (M, task_dim); K = 0 gives the prior."""
     members, size = support.shape[:2]
     if size == 0:
         return parameters["prior_task"]
-    quantiles = (support_ranks.float() / max(1, size - 1)).expand(members, size)[..., None]
-    pooled = _two_layers(torch.cat([support, quantiles], dim=2), parameters, "pair_network").mean(dim=1)
+    hidden = support.shape[2] // 3
+    quantiles = (support_ranks.float() / max(1, size - 1))[:, None]  # (K, 1)
+    weight = parameters["pair_network.0.weight"]  # (M, hidden, hidden + 1): the architecture's part is in the features
+    pairs = torch.relu(support[..., :hidden] + quantiles * weight[:, None, :, hidden] + parameters["pair_network.0.bias"][:, None])
+    # the second layer is affine, so it maps the mean instead of every pair
+    pooled = _linear(pairs.mean(dim=1, keepdim=True), parameters, "pair_network.2")[:, 0]
     # the support size enters too: five results deserve less trust than fifty
     log_size = torch.log1p(torch.tensor([float(size)])).expand(members, 1)
     return parameters["prior_task"] + _two_layers(torch.cat([pooled, log_size], dim=1)[:, None], parameters, "task_network")[:, 0]
@@ -127,16 +135,16 @@ def ensemble_task_embeddings(parameters: dict[str, torch.Tensor], support: torch
 def ensemble_forward(
     parameters: dict[str, torch.Tensor], queries: torch.Tensor, support: torch.Tensor, support_ranks: torch.Tensor
 ) -> torch.Tensor:
-    """Every member's prediction: ``features`` of the queries (M, B, 3 * hidden) and of the
-    support (M, K, 3 * hidden), the support's ranks (K,) -> (M, B) predicted rank quantiles of
-    the queries in the support's task."""
-    hidden = queries.shape[2] // 3
-    task = ensemble_task_embeddings(parameters, support[..., :hidden], support_ranks)
+    """Every member's prediction: ``features`` of the queries (M, B, 3 * hidden, or only the
+    last 2 * hidden columns that a query reads) and of the support (M, K, 3 * hidden), the
+    support's ranks (K,) -> (M, B) predicted rank quantiles of the queries in the support's task."""
+    hidden = support.shape[2] // 3
+    task = ensemble_task_embeddings(parameters, support, support_ranks)
     head_weight = parameters["head.0.weight"]
     task_term = torch.baddbmm(parameters["head.0.bias"][..., None], head_weight[..., hidden:], task[..., None])[..., 0]  # (M, hidden)
 
-    def prior(rows: torch.Tensor) -> torch.Tensor:  # (M, R, 3 * hidden) -> (M, R)
-        return _linear(torch.relu(rows[..., hidden : 2 * hidden] + task_term[:, None]), parameters, "head.2")[..., 0]
+    def prior(rows: torch.Tensor) -> torch.Tensor:  # (M, R, >= 2 * hidden) -> (M, R)
+        return _linear(torch.relu(rows[..., -2 * hidden : -hidden] + task_term[:, None]), parameters, "head.2")[..., 0]
 
     prediction = prior(queries)
     size = support.shape[1]
@@ -144,7 +152,7 @@ def ensemble_forward(
         return prediction
     support_prediction = prior(support)
     matched = torch.sort(support_prediction, dim=1).values[:, support_ranks]
-    keys, query_keys = support[..., 2 * hidden :], queries[..., 2 * hidden :]
+    keys, query_keys = support[..., -hidden:], queries[..., -hidden:]
     residual = (matched - support_prediction)[..., None]  # (M, K, 1)
     ridge = F.softplus(parameters["log_ridge"])[:, None, None]
     # the smaller of two equal systems: over the support while it is no wider than the keys,
@@ -152,7 +160,7 @@ def ensemble_forward(
     # proposal's cost stops growing with the results
     if size <= keys.shape[2]:
         weights = _solve(keys @ keys.mT + ridge * torch.eye(size), residual)
-        return prediction + (query_keys @ keys.mT @ weights)[..., 0]
+        return prediction + (query_keys @ (keys.mT @ weights))[..., 0]
     solved = _solve(keys.mT @ keys + ridge * torch.eye(keys.shape[2]), keys.mT @ residual)
     return prediction + (query_keys @ solved)[..., 0]
 

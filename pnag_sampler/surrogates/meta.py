@@ -57,6 +57,8 @@ class MetaSurrogate:
         self._feature_rows: dict[Dag, int] = {}
         self._features = torch.zeros(len(self.members), 0, 3 * self.config.hidden)
         self._stacked: dict[str, torch.Tensor] | None = None
+        #: the last block of query features gathered, and each row's position in it (-1: absent)
+        self._query_block: tuple[np.ndarray, torch.Tensor] | None = None
 
     def _parameters(self) -> dict[str, torch.Tensor]:
         """The members' parameters stacked for ``ensemble_forward`` (built once per fit or load)."""
@@ -140,7 +142,7 @@ class MetaSurrogate:
         """The first member's task embedding (the one the generator is conditioned on)."""
         require_finite_support(self.space, support)
         rows = torch.from_numpy(self.rows([dag for dag, _ in support]))
-        features = self._features.index_select(1, rows)[..., : self.config.hidden]
+        features = self._features.index_select(1, rows)
         embeddings = ensemble_task_embeddings(self._parameters(), features, score_ranks([score for _, score in support]))
         return embeddings[0].numpy().astype(np.float64)
 
@@ -155,14 +157,28 @@ class MetaSurrogate:
     @torch.inference_mode()
     def predict_rows(self, queries: np.ndarray, support: np.ndarray, support_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``predict`` for architectures given by their ``rows`` (finite scores, checked by the caller)."""
-        features = self._features
+        positions, block = self._query_features(queries)
         predictions = ensemble_forward(
             self._parameters(),
-            features.index_select(1, torch.from_numpy(queries)),
-            features.index_select(1, torch.from_numpy(support)),
+            block,
+            self._features.index_select(1, torch.from_numpy(support)),
             score_ranks(support_scores),
-        ).numpy()
+        ).numpy()[:, positions[queries]]
         return predictions.mean(axis=0), predictions.std(axis=0)
+
+    def _query_features(self, queries: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """The features of a block of rows that holds every query, with each row's position in
+        it. A search asks about one candidate pool, a candidate fewer each time, until the pool
+        grows: predicting a few rows more beats gathering the pool's features on every call."""
+        if self._query_block is not None:
+            positions, block = self._query_block
+            if queries.size and queries.max() < len(positions) and (positions[queries] >= 0).all():
+                return positions, block
+        positions = np.full(len(self._feature_rows), -1, dtype=np.int64)
+        positions[queries] = np.arange(len(queries))
+        query_columns = self._features[..., self.config.hidden :]  # what ``ensemble_forward`` reads of a query
+        self._query_block = positions, query_columns.index_select(1, torch.from_numpy(queries))
+        return self._query_block
 
     # -- persistence (inside a PNAG checkpoint) ---------------------------------------------------
     def config_dict(self) -> dict:
