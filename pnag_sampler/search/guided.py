@@ -235,10 +235,10 @@ class GuidedSearch:
             surrogate.fit(self._feature_rows(list(evaluated)), list(evaluated.values()))
             mean, std = surrogate.predict(self._feature_rows([c[0] for c in candidates], [c[1] for c in candidates]))
             scores = expected_improvement(mean, std, max(evaluated.values()))
-        if scores is not None:
-            order = np.lexsort((-np.array([c[2] for c in candidates]), -scores))
-            candidates = [candidates[i] for i in order]
-        return [text for text, _, _ in candidates[:n]]
+        if scores is None:
+            return [text for text, _, _ in candidates[:n]]
+        order = np.lexsort((-np.fromiter((c[2] for c in candidates), dtype=np.int64, count=len(candidates)), -scores))
+        return [candidates[i][0] for i in order[:n]]
 
     def _task_aware_scores(self, candidates: list[tuple[str, Dag, int]], evaluated: Mapping[str, float]) -> np.ndarray:
         """Zero-shot: the predicted quantile. With results: expected improvement over the

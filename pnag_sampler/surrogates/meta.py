@@ -163,8 +163,10 @@ class MetaSurrogate:
             block,
             self._features.index_select(1, torch.from_numpy(support)),
             score_ranks(support_scores),
-        ).numpy()[:, positions[queries]]
-        return predictions.mean(axis=0), predictions.std(axis=0)
+        )
+        spread, mean = torch.std_mean(predictions, dim=0, correction=0)
+        rows = positions[queries]
+        return mean.numpy()[rows], spread.numpy()[rows]
 
     def _query_features(self, queries: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
         """The features of a block of rows that holds every query, with each row's position in
