@@ -153,7 +153,15 @@ def _space_of_param(name: str, distribution: BaseDistribution) -> SearchSpace | 
     if space_name is None:
         return None  # a user's own parameter: no space is built (that would import torch)
     space = get_space(space_name)
-    return space if _trial_distributions(space).get(name) == distribution else None
+    return space if _same_distribution(_trial_distributions(space).get(name), distribution) else None
+
+
+def _same_distribution(expected: BaseDistribution | None, given: BaseDistribution) -> bool:
+    """Optuna's equality of distributions, which compares categorical choices one by one
+    (NaN-aware): equal tuples of choices settle it first, as every ask asks about each slot."""
+    if isinstance(expected, CategoricalDistribution) and type(given) is CategoricalDistribution and expected.choices == given.choices:
+        return True
+    return expected == given
 
 
 class _FinishedLead:

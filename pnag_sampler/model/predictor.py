@@ -17,6 +17,7 @@ average and is in the prediction's own units, so it needs no score scale either.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,14 +73,15 @@ class TaskAwarePredictor(nn.Module):
         return torch.relu(self.readout(torch.cat([states.mean(dim=1), states.amax(dim=1)], dim=1)))
 
     def features(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """(B, hidden) embeddings -> (B, 3 * hidden): the embedding's products with the
-        architecture weights of the pair network's and of the head's first layers, and its unit
-        vector (the kernel's key). Each is fixed once the member is trained, so a search
-        computes them once per architecture and every later prediction is a few small
-        products; a query needs only the last two (its last 2 * hidden columns)."""
+        """(B, hidden) embeddings -> (B, 3 * hidden): the architecture's part of the pair
+        network's first layer (bias included) and of the head's first layer, and the
+        embedding's unit vector (the kernel's key). Each is fixed once the member is trained,
+        so a search computes them once per architecture and every later prediction is a few
+        small products; a query needs only the last two (its last 2 * hidden columns)."""
         hidden = self.config.hidden
-        pair_input = embeddings @ self._first_layer(self.pair_network).weight[:, :hidden].T
-        head_input = embeddings @ self._first_layer(self.head).weight[:, :hidden].T
+        pair_layer, head_layer = self._first_layer(self.pair_network), self._first_layer(self.head)
+        pair_input = F.linear(embeddings, pair_layer.weight[:, :hidden], pair_layer.bias)
+        head_input = embeddings @ head_layer.weight[:, :hidden].T
         return torch.cat([pair_input, head_input, F.normalize(embeddings, dim=1)], dim=1)
 
     def stacked_parameters(self) -> dict[str, torch.Tensor]:
@@ -110,26 +112,24 @@ def _linear(x: torch.Tensor, parameters: dict[str, torch.Tensor], name: str) -> 
     return torch.baddbmm(parameters[f"{name}.bias"].unsqueeze(1), x, parameters[f"{name}.weight"].transpose(1, 2))
 
 
-def _two_layers(x: torch.Tensor, parameters: dict[str, torch.Tensor], name: str) -> torch.Tensor:
-    """An ``_mlp`` of every member: (M, R, in) -> (M, R, out)."""
-    return _linear(torch.relu(_linear(x, parameters, f"{name}.0")), parameters, f"{name}.2")
-
-
 def ensemble_task_embeddings(parameters: dict[str, torch.Tensor], support: torch.Tensor, support_ranks: torch.Tensor) -> torch.Tensor:
     """Each member's task embedding: the support's ``features`` (M, K, 3 * hidden) and the
     order of their scores (K, ranks, 0 = worst) -> (M, task_dim); K = 0 gives the prior."""
-    members, size = support.shape[:2]
+    size = support.shape[1]
     if size == 0:
         return parameters["prior_task"]
     hidden = support.shape[2] // 3
     quantiles = (support_ranks.float() / max(1, size - 1))[:, None]  # (K, 1)
-    weight = parameters["pair_network.0.weight"]  # (M, hidden, hidden + 1): the architecture's part is in the features
-    pairs = torch.relu(support[..., :hidden] + quantiles * weight[:, None, :, hidden] + parameters["pair_network.0.bias"][:, None])
-    # the second layer is affine, so it maps the mean instead of every pair
-    pooled = _linear(pairs.mean(dim=1, keepdim=True), parameters, "pair_network.2")[:, 0]
-    # the support size enters too: five results deserve less trust than fifty
-    log_size = torch.log1p(torch.tensor([float(size)])).expand(members, 1)
-    return parameters["prior_task"] + _two_layers(torch.cat([pooled, log_size], dim=1)[:, None], parameters, "task_network")[:, 0]
+    # the pair network's first layer: the architecture's part is in the features, the quantile's is added
+    pairs = torch.addcmul(support[..., :hidden], quantiles, parameters["pair_network.0.weight"][:, None, :, hidden]).relu_()
+    # its second layer is affine, so it maps the mean instead of every pair: (M, 1, hidden)
+    pooled = _linear(pairs.mean(dim=1, keepdim=True), parameters, "pair_network.2")
+    # the support size enters too (five results deserve less trust than fifty), as the task
+    # network's last input: its column joins the bias
+    weight = parameters["task_network.0.weight"]
+    bias = torch.add(parameters["task_network.0.bias"], weight[..., hidden], alpha=math.log1p(size))
+    layer = torch.baddbmm(bias.unsqueeze(1), pooled, weight[..., :hidden].mT).relu_()
+    return parameters["prior_task"] + _linear(layer, parameters, "task_network.2")[:, 0]
 
 
 def ensemble_forward(
@@ -141,33 +141,36 @@ def ensemble_forward(
     hidden = support.shape[2] // 3
     task = ensemble_task_embeddings(parameters, support, support_ranks)
     head_weight = parameters["head.0.weight"]
-    task_term = torch.baddbmm(parameters["head.0.bias"][..., None], head_weight[..., hidden:], task[..., None])[..., 0]  # (M, hidden)
+    task_term = torch.baddbmm(parameters["head.0.bias"][..., None], head_weight[..., hidden:], task[..., None]).mT  # (M, 1, hidden)
 
-    def prior(rows: torch.Tensor) -> torch.Tensor:  # (M, R, >= 2 * hidden) -> (M, R)
-        return _linear(torch.relu(rows[..., -2 * hidden : -hidden] + task_term[:, None]), parameters, "head.2")[..., 0]
+    def prior(rows: torch.Tensor) -> torch.Tensor:  # (M, R, >= 2 * hidden) -> (M, R, 1)
+        return _linear((rows[..., -2 * hidden : -hidden] + task_term).relu_(), parameters, "head.2")
 
     prediction = prior(queries)
     size = support.shape[1]
     if size < 2:
-        return prediction
-    support_prediction = prior(support)
-    matched = torch.sort(support_prediction, dim=1).values[:, support_ranks]
+        return prediction[..., 0]
+    support_prediction = prior(support)[..., 0]
+    residual = (torch.sort(support_prediction, dim=1).values[:, support_ranks] - support_prediction)[..., None]  # (M, K, 1)
     keys, query_keys = support[..., -hidden:], queries[..., -hidden:]
-    residual = (matched - support_prediction)[..., None]  # (M, K, 1)
-    ridge = F.softplus(parameters["log_ridge"])[:, None, None]
+    ridge = F.softplus(parameters["log_ridge"])[:, None]  # (M, 1)
     # the smaller of two equal systems: over the support while it is no wider than the keys,
     # else over the key width (Woodbury: K^T (K K^T + r I)^-1 = (K^T K + r I)^-1 K^T), so a
-    # proposal's cost stops growing with the results
-    if size <= keys.shape[2]:
-        weights = _solve(keys @ keys.mT + ridge * torch.eye(size), residual)
-        return prediction + (query_keys @ (keys.mT @ weights))[..., 0]
-    solved = _solve(keys.mT @ keys + ridge * torch.eye(keys.shape[2]), keys.mT @ residual)
-    return prediction + (query_keys @ solved)[..., 0]
+    # proposal's cost stops growing with the results; either way (M, hidden, 1) weights of the keys
+    if size <= hidden:
+        system = keys @ keys.mT
+        system.diagonal(dim1=1, dim2=2).add_(ridge)
+        weights = keys.mT @ _solve(system, residual)
+    else:
+        system = keys.mT @ keys
+        system.diagonal(dim1=1, dim2=2).add_(ridge)
+        weights = _solve(system, keys.mT @ residual)
+    return torch.baddbmm(prediction, query_keys, weights)[..., 0]
 
 
 def _solve(matrices: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
     """``torch.linalg.solve`` over a member axis (M, n, n), (M, n, 1), batched only where
     batched LU is reliable (see ``BATCHED_SOLVE_MAX_ROWS``)."""
     if matrices.shape[-1] <= BATCHED_SOLVE_MAX_ROWS:
-        return torch.linalg.solve(matrices, right)
+        return torch.linalg.solve_ex(matrices, right, check_errors=False).result  # ridge > 0: never singular
     return torch.stack([torch.linalg.solve(matrix, column) for matrix, column in zip(matrices, right)])

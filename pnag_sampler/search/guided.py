@@ -171,26 +171,28 @@ class GuidedSearch:
         the same either way). With no unseen valid candidate: the first round again if repeats
         are allowed and it holds any, else uniform samples of the space (unseen ones unless
         repeats are allowed)."""
-        fresh: dict[str, tuple[str, Dag, int]] = {}
+        first: list[tuple[str, Dag, int]] = []  # the first round's, most frequent first already
+        fresh: dict[str, tuple[str, Dag, int]] = {}  # from the second round on: counts summed over rounds
         results = len(seen)
         for round_index in range(self.max_pool_rounds):
             unseen = [candidate for candidate in self._pool(round_index, self._visible(round_index, results)) if candidate[0] not in seen]
-            if fresh:
+            if round_index == 0:
+                first = unseen
+            else:
+                fresh = fresh or {candidate[0]: candidate for candidate in first}
                 for text, dag, count in unseen:
                     previous = fresh.get(text)
                     fresh[text] = (text, dag, count + (previous[2] if previous else 0))
-            else:
-                fresh = {candidate[0]: candidate for candidate in unseen}
-            if len(fresh) >= self.pool_size // 4 or not self._is_whole(round_index, results):
+            found = len(fresh) if round_index else len(first)
+            if found >= self.pool_size // 4 or not self._is_whole(round_index, results):
                 break
         ahead = round_index + 1
-        if ahead < self.max_pool_rounds and len(fresh) < self.pool_size // 2 and self._is_whole(round_index, results):
+        if ahead < self.max_pool_rounds and found < self.pool_size // 2 and self._is_whole(round_index, results):
             self._samples(ahead, len(self._rounds[ahead]) + 1 if ahead < len(self._rounds) else 1)
-        if fresh:
-            # the first round's candidates come most frequent first already
-            return list(fresh.values()) if round_index == 0 else sorted(fresh.values(), key=lambda c: -c[2])
-        if self.allow_repeats and (first := self._pool(0, self.pool_size)):
-            return list(first)
+        if found:
+            return first if round_index == 0 else sorted(fresh.values(), key=lambda c: -c[2])
+        if self.allow_repeats and (repeats := self._pool(0, self.pool_size)):
+            return list(repeats)
         if not self._warned_uniform:
             self._warned_uniform = True
             warnings.warn(
@@ -261,10 +263,12 @@ class GuidedSearch:
         surrogate = self.model.surrogate
         assert surrogate is not None
         known = self._surrogate_row
-        missing = list(dict.fromkeys(text for text in texts if text not in known))
-        if missing:
+        rows = [known.get(text) for text in texts]
+        if None in rows:
+            missing = list(dict.fromkeys(text for text, row in zip(texts, rows) if row is None))
             known.update(zip(missing, surrogate.rows([self._dag(text) for text in missing]).tolist()))
-        return np.array([known[text] for text in texts], dtype=np.int64)
+            rows = [known[text] for text in texts]
+        return np.array(rows, dtype=np.int64)
 
     def _dag(self, text: str) -> Dag:
         """The canonical DAG of a string, parsed once."""

@@ -59,6 +59,8 @@ class MetaSurrogate:
         self._stacked: dict[str, torch.Tensor] | None = None
         #: the last block of query features gathered, and each row's position in it (-1: absent)
         self._query_block: tuple[np.ndarray, torch.Tensor] | None = None
+        #: the last support's rows, and a buffer whose first columns hold their features
+        self._support_block: tuple[np.ndarray, torch.Tensor] | None = None
 
     def _parameters(self) -> dict[str, torch.Tensor]:
         """The members' parameters stacked for ``ensemble_forward`` (built once per fit or load)."""
@@ -161,12 +163,10 @@ class MetaSurrogate:
         predictions = ensemble_forward(
             self._parameters(),
             block,
-            self._features.index_select(1, torch.from_numpy(support)),
+            self._support_features(support),
             score_ranks(support_scores),
-        )
-        spread, mean = torch.std_mean(predictions, dim=0, correction=0)
-        rows = positions[queries]
-        return mean.numpy()[rows], spread.numpy()[rows]
+        ).numpy()[:, positions[queries]]
+        return predictions.mean(axis=0), predictions.std(axis=0)
 
     def _query_features(self, queries: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
         """The features of a block of rows that holds every query, with each row's position in
@@ -181,6 +181,22 @@ class MetaSurrogate:
         query_columns = self._features[..., self.config.hidden :]  # what ``ensemble_forward`` reads of a query
         self._query_block = positions, query_columns.index_select(1, torch.from_numpy(queries))
         return self._query_block
+
+    def _support_features(self, support: np.ndarray) -> torch.Tensor:
+        """The features of the support's rows. Results arrive one at a time and keep their
+        order, so a support is mostly the last one and a row more: the rows seen stay in a
+        buffer and only new ones are gathered."""
+        if self._support_block is not None:
+            kept, buffer = self._support_block
+            if len(kept) <= len(support) <= buffer.shape[1] and np.array_equal(support[: len(kept)], kept):
+                if len(support) > len(kept):
+                    buffer[:, len(kept) : len(support)] = self._features.index_select(1, torch.from_numpy(support[len(kept) :]))
+                    self._support_block = support.copy(), buffer
+                return buffer[:, : len(support)]
+        buffer = torch.empty(len(self.members), 2 * len(support) + 64, self._features.shape[2])
+        buffer[:, : len(support)] = self._features.index_select(1, torch.from_numpy(support))
+        self._support_block = support.copy(), buffer
+        return buffer[:, : len(support)]
 
     # -- persistence (inside a PNAG checkpoint) ---------------------------------------------------
     def config_dict(self) -> dict:
