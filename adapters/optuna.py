@@ -311,6 +311,8 @@ class PNAGSampler(BaseSampler):
         self._intersection = IntersectionSearchSpace()
         self._proposed: dict[tuple[int, str], dict[str, Any]] = {}
         self._strings: dict[tuple, str | None] = {}
+        #: the trial values of each architecture proposed (parsing and checking a string costs more than a proposal's lookups)
+        self._values: dict[tuple[str, str], dict[str, Any]] = {}
         self._finished: dict[tuple[str, int], tuple[str | None, float | None]] = {}
         self._finished_owner: tuple[Any, int] | None = None
         #: per space: the study's leading run of finished trials, folded once
@@ -478,7 +480,10 @@ class PNAGSampler(BaseSampler):
                 if stored is None:
                     stored = self._propose(study, trial, space)
                     compat.set_system_attr(study, trial, attr, stored)
-                self._proposed[key] = _trial_values(space, space.from_string(stored))
+                values = self._values.get((space.name, stored))
+                if values is None:
+                    values = self._values[space.name, stored] = _trial_values(space, space.from_string(stored))
+                self._proposed[key] = values
             return self._proposed[key]
 
     def _propose(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> str:
