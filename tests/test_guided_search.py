@@ -12,6 +12,7 @@ from pnag_sampler.data import get_benchmark
 from pnag_sampler.generator import GENERATION_CHUNK, PNAG
 from pnag_sampler.model import predictor
 from pnag_sampler.model.graph_tensors import dags_to_tensors
+from pnag_sampler.search import guided
 from pnag_sampler.search.guided import GuidedSearch
 from pnag_sampler.search.options import SearchOptions
 from pnag_sampler.surrogates.meta import score_ranks
@@ -133,6 +134,23 @@ def _member_prediction_in_float64(member: predictor.TaskAwarePredictor, space, q
         keys, query_keys = (F.normalize(embeddings, dim=1).double().numpy() for embeddings in (support_embeddings, query_embeddings))
         ridge = float(F.softplus(member.log_ridge))
         return prior(query_embeddings) + query_keys @ keys.T @ np.linalg.solve(keys @ keys.T + ridge * np.eye(len(keys)), residual)
+
+
+def test_the_best_results_neighbours_join_the_candidates_once_enough_results_exist():
+    model = PNAG.pretrained("nb201")
+    table = get_benchmark("nb201")
+    scores = table.validation("cifar10")
+    cells = [model.space.to_string(dag) for dag in model.space.sample(np.random.default_rng(0), guided.LOCAL_MOVES_AFTER)]
+    evaluated = {text: float(scores[table.index(text)]) for text in cells}
+    best = max(evaluated, key=evaluated.__getitem__)
+    neighbours = {model.space.to_string(dag) for dag in model.space.neighbours(model.space.from_string(best))} - set(evaluated)
+    search = GuidedSearch(model, SearchOptions(seed=0))
+    pool = set(search.candidates(evaluated))
+    assert neighbours - pool  # some neighbour is not generated: only the local moves can propose it
+    ranked = search.propose(evaluated, n=10_000)
+    assert neighbours <= set(ranked) and len(ranked) == len(set(ranked)) == len(pool | neighbours)
+    fewer = dict(list(evaluated.items())[:-1]) if best != cells[-1] else dict(list(evaluated.items())[1:])
+    assert set(search.propose(fewer, n=10_000)) == set(search.candidates(fewer))
 
 
 @pytest.mark.parametrize("support_size", [40, 200])  # both ways of solving: over the support, over the key width

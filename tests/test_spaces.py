@@ -405,3 +405,18 @@ def test_graph_sub_modules(graph: SearchSpace) -> None:
         graph.build_sub_module(three, hidden=-1)
     with pytest.raises(InvalidArchitectureError, match="'conv3x3', not one of"):
         graph.build_sub_module(Dag(("input", "conv3x3", "output"), ((0, 1), (1, 2))))
+
+
+@pytest.mark.parametrize("name", SPACE_NAMES)
+def test_neighbours_differ_in_one_parameter_and_are_valid(name: str) -> None:
+    space = get_space(name)
+    (dag,) = space.sample(np.random.default_rng(0), 1)
+    params = space.to_params(dag)
+    neighbours = space.neighbours(dag)
+    strings = [space.to_string(other) for other in neighbours]
+    assert neighbours and len(set(strings)) == len(strings) and space.to_string(dag) not in strings
+    for other in neighbours:
+        assert space.is_valid(other)
+    if name == "nb201":  # every slot is free: each neighbour changes exactly one operation
+        assert len(neighbours) == sum(len(choices) - 1 for choices in space.parameter_choices().values())
+        assert all(sum(a != b for a, b in zip(space.to_params(other).values(), params.values())) == 1 for other in neighbours)

@@ -8,6 +8,12 @@ predictions toward the task. Without one (custom and sampled spaces), a few-shot
 ranks once ``n_startup`` results exist; before that, how often the generator produced each
 candidate does (its own belief of what a top architecture is).
 
+Once ``LOCAL_MOVES_AFTER`` results exist, the best result's one-change neighbours join the
+candidates, ranked by the same surrogate: a generated pool holds the generator's belief of the
+top region, and refining the best result so far is what a pool drawn once cannot do (on HPOLib
+and NB201, measured on seeds the reported rows do not use, it lowered the regret after 50
+evaluations without touching the first 10).
+
 It keeps no memory of results: callers pass what was evaluated and what is pending, so several
 processes sharing one study make decisions from the same data. Its caches are pure functions of
 model and seed: the generated candidate pools (not conditioned on the task, for that reason),
@@ -29,6 +35,9 @@ from pnag_sampler.search.options import SearchOptions
 from pnag_sampler.search.pool_cache import locked, pool_key, read_pool, store_pool
 from pnag_sampler.spaces.base import Dag
 from pnag_sampler.surrogates.ridge import BootstrapRidgeSurrogate, architecture_features, expected_improvement
+
+#: results before the best one's neighbours join the candidates (the first proposals explore)
+LOCAL_MOVES_AFTER = 10
 
 
 def require_finite_scores(evaluated: Mapping[str, float]) -> None:
@@ -71,6 +80,8 @@ class GuidedSearch:
         self._surrogate_row: dict[str, int] = {}
         self._warned_uniform = False
         self._dags: dict[str, Dag] = {}
+        #: the one-change neighbours of each best result so far, as candidates
+        self._neighbours: dict[str, list[tuple[str, Dag, int]]] = {}
 
     def __getstate__(self) -> dict:
         """A copy (Syne Tune pickles its searcher) keeps the samples; the chunk iterator, which
@@ -225,6 +236,8 @@ class GuidedSearch:
         require_finite_scores(evaluated)
         seen = set(evaluated) | set(pending)
         candidates = self._unseen_candidates(seen)
+        if len(evaluated) >= LOCAL_MOVES_AFTER:
+            candidates = candidates + self._unseen_neighbours(max(evaluated, key=evaluated.__getitem__), seen, candidates)
         if not candidates:
             warnings.warn(f"every architecture of {self.space.name} was proposed already; repeating the best one", stacklevel=1)
             best = max(evaluated, key=evaluated.__getitem__) if evaluated else next(iter(pending))
@@ -241,6 +254,17 @@ class GuidedSearch:
             return [text for text, _, _ in candidates[:n]]
         order = np.lexsort((-np.fromiter((c[2] for c in candidates), dtype=np.int64, count=len(candidates)), -scores))
         return [candidates[i][0] for i in order[:n]]
+
+    def _unseen_neighbours(self, best: str, seen: set[str], candidates: list[tuple[str, Dag, int]]) -> list[tuple[str, Dag, int]]:
+        """The best result's neighbours that are neither seen nor candidates already (count 0:
+        the generator did not propose them)."""
+        if best not in self._neighbours:
+            self._neighbours[best] = [(self.space.to_string(dag), dag, 0) for dag in self.space.neighbours(self._dag(best))]
+        unseen = [neighbour for neighbour in self._neighbours[best] if neighbour[0] not in seen]
+        if not unseen:
+            return []
+        listed = {text for text, _, _ in candidates}
+        return [neighbour for neighbour in unseen if neighbour[0] not in listed]
 
     def _task_aware_scores(self, candidates: list[tuple[str, Dag, int]], evaluated: Mapping[str, float]) -> np.ndarray:
         """Zero-shot: the predicted quantile. With results: expected improvement over the

@@ -247,6 +247,24 @@ class SearchSpace(abc.ABC):
     def from_params(self, params: dict[str, Any]) -> Dag:
         """Flat parameter dict -> architecture; raises InvalidArchitectureError if malformed."""
 
+    def neighbours(self, dag: Dag) -> list[Dag]:
+        """The valid architectures that differ from ``dag`` in one of ``parameter_choices`` (the
+        moves of a local search), each canonical string once."""
+        params = self.to_params(dag)
+        found: dict[str, Dag] = {}
+        for slot, choices in self.parameter_choices().items():
+            for choice in choices:
+                if choice == params[slot]:
+                    continue
+                try:
+                    other = self.from_params({**params, slot: choice})
+                except InvalidArchitectureError:
+                    continue
+                if self.is_valid(other):
+                    found.setdefault(self.to_string(other), other)
+        found.pop(self.to_string(dag), None)  # a change the canonical form undoes
+        return list(found.values())
+
     #: the typed parameters users write for this space as their own ``suggest_*`` calls, where
     #: it has such a form (HPOLib's hyperparameters); empty: only ``parameter_choices``
     hyperparameters: tuple[Parameter, ...] = ()
