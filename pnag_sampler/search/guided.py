@@ -10,9 +10,8 @@ candidate does (its own belief of what a top architecture is).
 
 Once ``LOCAL_MOVES_AFTER`` results exist, the best result's one-change neighbours join the
 candidates, ranked by the same surrogate: a generated pool holds the generator's belief of the
-top region, and refining the best result so far is what a pool drawn once cannot do (on HPOLib
-and NB201, measured on seeds the reported rows do not use, it lowered the regret after 50
-evaluations without touching the first 10).
+top region, and refining the best result so far is what a pool drawn once cannot do
+(``benchmarks/local_moves.py`` measures what it adds).
 
 It keeps no memory of results: callers pass what was evaluated and what is pending, so several
 processes sharing one study make decisions from the same data. Its caches are pure functions of
