@@ -14,7 +14,8 @@
    each a real Optuna study over the nine ``suggest_*`` calls a user writes
    (``suggest_architecture(trial, "hpolib")``; a value between the tabulated ones counts as the
    nearest). Regret: the mean validation loss (MSE, mean over the table's 4 seeds) of the
-   best trial so far minus the dataset's best, after 10 and ``--budget`` evaluations.
+   best trial so far minus the dataset's best, after 10 and ``--budget`` evaluations; and on
+   how many seeds each method ends at a local optimum of the table (``ends_at_local_optimum``).
 2. Told nothing: the same nine parameters under other names, so that no checkpoint knows them,
    ``--untold-trials`` trials: PNAGSampler as shipped (such a space goes to TPESampler(seed))
    against TPESampler, and with ``--online-seeds`` also PNAG learned online (the opt-in).
@@ -36,7 +37,7 @@ import numpy as np
 
 from pnag_sampler.data import HPOLIB_TASKS as TASKS
 from pnag_sampler.files import write_json
-from pnag_sampler.harness.problems import Job, Problem, held_out_weights, run_jobs
+from pnag_sampler.harness.problems import FAILED, Job, Problem, Run, held_out_weights, run_jobs
 from pnag_sampler.harness.summaries import regret_summary
 
 HERE = Path(__file__).resolve().parent
@@ -88,8 +89,21 @@ def transfer(seeds: int, budget: int, jobs: int) -> dict:
             "summary": regret_summary(curves, best, [k for k in CHECKPOINTS if k <= budget]),
             "regret_curves": {m: (best - np.mean(c, axis=0)).tolist() for m, c in curves.items()},
             "seconds_per_study": {m: float(np.mean([runs[m, task, s].seconds for s in range(seeds)])) for m in METHODS},
+            "ends_at_local_optimum": {
+                m: sum(ends_at_local_optimum(problem, runs[m, task, s], budget) for s in range(seeds)) for m in METHODS
+            },
         }
     return results
+
+
+def ends_at_local_optimum(problem: Problem, run: Run, budget: int) -> bool:
+    """Whether a run's best configuration after ``budget`` results (by validation) is a local
+    optimum of the table: no configuration one parameter change away validates better. A search
+    that proposes only around its best result stalls there."""
+    validation, table = problem.validation, problem.benchmark
+    best = max((row for row in run.rows[:budget] if row != FAILED), key=validation.__getitem__)
+    neighbours = table.space.neighbours(table.architectures()[best])
+    return all(validation[table.index(dag)] <= validation[best] for dag in neighbours)
 
 
 def untold(seeds: int, trials: int, online_seeds: int) -> dict:

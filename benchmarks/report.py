@@ -695,10 +695,12 @@ def hpolib(results: dict) -> list[str]:
         "",
         f"{results['seeds']} seeds, {results['cpus']} CPUs, load average {results['load_average_at_start']:.2f} at the start. "
         "Regret: validation MSE of the best trial so far minus the dataset's best (lower is better); "
-        "rank: average over seeds among these methods (1 = best).",
+        "rank: average over seeds among these methods (1 = best); a local optimum: a configuration no single "
+        "parameter change improves (by validation).",
         "",
-        f"| dataset (best MSE) | method | regret after 10 | regret after {budget} | rank after 10 / {budget} | s per study |",
-        "|---|---|---|---|---|---|",
+        f"| dataset (best MSE) | method | regret after 10 | regret after {budget} | rank after 10 / {budget} | "
+        f"seeds at a local optimum after {budget} | s per study |",
+        "|---|---|---|---|---|---|---|",
     ]
     for task, rows in transfer.items():
         for method, cell in rows["summary"].items():
@@ -706,7 +708,7 @@ def hpolib(results: dict) -> list[str]:
             lines.append(
                 f"| {task} ({rows['best_val_loss']:.3g}) | {method} | {regret['10']['mean']:.3g} ± {regret['10']['ci95']:.2g} | "
                 f"{regret[budget]['mean']:.3g} ± {regret[budget]['ci95']:.2g} | {rank['10']:.1f} / {rank[budget]:.1f} | "
-                f"{rows['seconds_per_study'][method]:.1f} |"
+                f"{rows['ends_at_local_optimum'][method]} of {results['seeds']} | {rows['seconds_per_study'][method]:.1f} |"
             )
     untold = results["untold"]
     lines += [

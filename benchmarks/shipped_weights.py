@@ -1,6 +1,6 @@
 """What the shipped NB201 and NAS-Bench-Graph weights generate, and how their defaults were chosen.
 
-    python benchmarks/shipped_weights.py [--n 1000] [--seed 0] [--sweep-seeds 1000,1001] [--quick]
+    python benchmarks/shipped_weights.py [--n 1000] [--seed 0] [--sweep-seeds 1000,1001] [--spaces nb201,nasbench_graph] [--quick]
 
 1. A sweep of the top-condition sampling settings (guidance, temperature, top-p) on seeds that
    the reported rows never use; the chosen setting maximises the mean test score of the distinct
@@ -99,14 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the reported rows")
     parser.add_argument("--sweep-seeds", default="1000,1001", help="seeds of the sweep (never the reported one)")
     parser.add_argument("--min-unique", type=int, default=600, help="distinct architectures per 1,000 a chosen setting keeps")
+    parser.add_argument("--spaces", default=",".join(REPORTED_TASK), help="spaces to (re)measure; the others' rows are kept")
     parser.add_argument("--quick", action="store_true", help="4 settings of the sweep, for a smoke run")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "shipped_weights.json")
     args = parser.parse_args(argv)
     sweep_seeds = [int(s) for s in args.sweep_seeds.split(",")]
     if args.seed in sweep_seeds:
         parser.error("--seed must not be one of --sweep-seeds: the reported rows use seeds the sweep did not")
-    results: dict = {"n": args.n, "seed": args.seed, "spaces": {}}
-    for space, task in REPORTED_TASK.items():
+    spaces = args.spaces.split(",")
+    if unknown := set(spaces) - set(REPORTED_TASK):
+        parser.error(f"unknown spaces {sorted(unknown)}; choose from {sorted(REPORTED_TASK)}")
+    kept = json.loads(args.out.read_text()) if args.out.exists() and set(spaces) != set(REPORTED_TASK) else {}
+    if kept and (kept["n"], kept["seed"]) != (args.n, args.seed):
+        parser.error(f"{args.out} holds rows of --n {kept['n']} --seed {kept['seed']}; measure every space to change them")
+    results: dict = {"n": args.n, "seed": args.seed, "spaces": kept.get("spaces", {})}
+    for space in spaces:
+        task = REPORTED_TASK[space]
         model = PNAG.pretrained(space)
         training = training_set_of(model)
         strings = training.strings() if training is not None else []

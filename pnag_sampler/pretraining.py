@@ -344,10 +344,12 @@ def train_on_benchmark(
         training_set={**asdict(training_set), "tasks": list(tasks)},
         training=training_record(device, stage1_seconds, stage2_seconds),
     )
-    if init is not None:
+    if init is not None:  # the whole lineage: each step records the one before it
+        earlier = init.metadata.get("initialised_from")
         model.metadata["initialised_from"] = {
             "training_set": init.metadata["training_set"],
             "transformer_epochs": init.metadata.get("transformer_epochs"),
+            **({"initialised_from": earlier} if earlier else {}),
         }
     return model, TrainingReport(stage1_seconds, stage2_seconds, stage1, stage2, surrogate_seconds, surrogate_history)
 

@@ -138,6 +138,9 @@ def test_init_must_not_bring_scores_from_outside_the_tasks(nb201_without_cifar10
     for key, value in init.autoencoder.state_dict().items():
         assert (model.autoencoder.state_dict()[key] == value).all()
     assert model.metadata["initialised_from"]["training_set"]["tasks"] == ["cifar10", "imagenet16"]
+    assert "initialised_from" not in model.metadata["initialised_from"]  # the fixture was trained in one step
+    again, _ = train_on_benchmark(TrainingSet("nb201", ("cifar10", "imagenet16", "cifar100"), 0.04), init=model, **TINY)
+    assert again.metadata["initialised_from"]["initialised_from"] == model.metadata["initialised_from"]  # the whole lineage
 
 
 def test_generate_for_an_unseen_task_is_ranked_by_the_surrogate():
